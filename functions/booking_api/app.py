@@ -1,0 +1,26 @@
+"""booking_api: the HTTP API (routes only; the pipeline and services live in the booking_core layer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from booking_core.observability import logger, metrics, tracer
+from routes import bookings, management, system
+from routes.http import Routes
+
+app = APIGatewayHttpResolver(enable_validation=True)
+routes = Routes(app)
+system.register(routes)
+management.register(routes)
+bookings.register(routes)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return routes.guard(event) or app.resolve(event, context)

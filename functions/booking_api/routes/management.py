@@ -1,0 +1,58 @@
+"""Management routes (CONTRACT.md section 2), all behind the admin key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from booking_core.domain.event_types import EventTypeInput, EventTypePatch
+from booking_core.domain.users import ScheduleInput, SchedulePatch, UserInput, UserPatch
+from booking_core.services.management import Management
+from routes.http import Routes, ok
+
+
+def register(routes: Routes) -> None:
+    service = Management()
+
+    @routes.admin("POST", "/v2/users", tags=["users"], summary="Create a user (host)")
+    def create_user(body: Annotated[UserInput, Body()]):
+        return ok(service.create_user(body), 201)
+
+    @routes.admin("GET", "/v2/users/<user_id>", tags=["users"], summary="Get a user")
+    def get_user(user_id: Annotated[int, Path()]):
+        return ok(service.get_user(user_id))
+
+    @routes.admin("PATCH", "/v2/users/<user_id>", tags=["users"], summary="Update a user (locked users are never booked)")
+    def patch_user(user_id: Annotated[int, Path()], body: Annotated[UserPatch, Body()]):
+        return ok(service.patch_user(user_id, body))
+
+    @routes.admin("POST", "/v2/schedules", tags=["schedules"], summary="Create a schedule")
+    def create_schedule(body: Annotated[ScheduleInput, Body()]):
+        return ok(service.create_schedule(body), 201)
+
+    @routes.admin("GET", "/v2/schedules/<schedule_id>", tags=["schedules"], summary="Get a schedule")
+    def get_schedule(schedule_id: Annotated[int, Path()]):
+        return ok(service.get_schedule(schedule_id))
+
+    @routes.admin("PATCH", "/v2/schedules/<schedule_id>", tags=["schedules"], summary="Update a schedule")
+    def patch_schedule(schedule_id: Annotated[int, Path()], body: Annotated[SchedulePatch, Body()]):
+        return ok(service.patch_schedule(schedule_id, body))
+
+    @routes.admin("POST", "/v2/event-types", tags=["event types"], summary="Create an event type")
+    def create_event_type(body: Annotated[EventTypeInput, Body()]):
+        return ok(service.create_event_type(body), 201)
+
+    @routes.admin("GET", "/v2/event-types/<event_type_id>", tags=["event types"], summary="Get an event type")
+    def get_event_type(event_type_id: Annotated[int, Path()]):
+        return ok(service.get_event_type(event_type_id))
+
+    @routes.admin("PATCH", "/v2/event-types/<event_type_id>", tags=["event types"], summary="Update an event type")
+    def patch_event_type(event_type_id: Annotated[int, Path()], body: Annotated[EventTypePatch, Body()]):
+        return ok(service.patch_event_type(event_type_id, body))
+
+    @routes.admin("DELETE", "/v2/event-types/<event_type_id>", tags=["event types"], summary="Delete an event type")
+    def delete_event_type(event_type_id: Annotated[int, Path()]):
+        service.delete_event_type(event_type_id)
+        return ok(None)

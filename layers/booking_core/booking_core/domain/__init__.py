@@ -1,0 +1,1 @@
+"""Domain models: what users, schedules, event types and bookings are, independent of storage and HTTP."""

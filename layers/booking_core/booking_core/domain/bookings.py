@@ -1,0 +1,173 @@
+"""Bookings: the public shape (CONTRACT.md section 3) and the stored record that extends it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import phonenumbers
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from booking_core.domain.common import CamelModel, Email, TimeZoneName, UtcDatetime
+from booking_core.timeutil import UTC
+
+BookingStatus = Literal["accepted", "pending", "cancelled", "rejected"]
+ACTIVE_STATUSES: frozenset[str] = frozenset({"accepted", "pending"})
+
+
+def normalize_phone(value: str) -> str:
+    """An international number in any common formatting -> E.164. Raises ValueError otherwise."""
+    text = value.strip()
+    if not text.startswith("+"):
+        raise ValueError("phone number must start with + and the country code, e.g. +44 20 7183 8750")
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("phone number is not a valid international number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("phone number is not a valid international number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class LenientModel(BaseModel):
+    """Booker input: camelCase, unknown fields ignored so cal.com clients that send extra fields keep working."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class AttendeeInput(LenientModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: Email
+    time_zone: TimeZoneName
+    phone_number: str | None = None
+    language: str = Field(default="en", min_length=2, max_length=16)
+
+    @field_validator("phone_number")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalize_phone(value) if value is not None else None
+
+
+class RoutingInput(LenientModel):
+    response_id: int
+    team_member_ids: list[int] | None = None
+
+
+class CreateBookingInput(LenientModel):
+    start: AwareDatetime
+    event_type_id: int
+    attendee: AttendeeInput
+    guests: list[Email] = Field(default_factory=list, max_length=30)
+    length_in_minutes: int | None = Field(default=None, ge=1, le=1440)
+    location: str | None = Field(default=None, max_length=1000)
+    metadata: dict[str, str] = Field(default_factory=dict)
+    booking_fields_responses: dict[str, Any] = Field(default_factory=dict)
+    routing: RoutingInput | None = None
+    private_link: str | None = Field(default=None, max_length=200)
+    recurrence_count: int | None = Field(default=None, ge=1)
+    is_dry_run: bool = False
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 50:
+            raise ValueError("metadata allows at most 50 keys")
+        for key, item in value.items():
+            if len(key) > 40 or len(item) > 500:
+                raise ValueError("metadata keys are at most 40 characters and values at most 500")
+        return value
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+
+class Attendee(CamelModel):
+    name: str
+    email: str
+    time_zone: str
+    language: str = "en"
+    phone_number: str | None = None
+
+
+class HostRef(CamelModel):
+    id: int
+    name: str
+    email: str
+    time_zone: str
+    locale: str = "en"
+
+
+class EventTypeRef(CamelModel):
+    id: int
+    slug: str
+
+
+class Booking(CamelModel):
+    """The booking as users see it."""
+
+    id: int
+    uid: str
+    title: str
+    description: str | None = None
+    status: BookingStatus
+    start: UtcDatetime
+    end: UtcDatetime
+    duration: int
+    event_type_id: int
+    event_type: EventTypeRef
+    hosts: list[HostRef]
+    attendees: list[Attendee]
+    guests: list[str] = Field(default_factory=list)
+    location: str | None = None
+    meeting_url: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    booking_fields_responses: dict[str, Any] = Field(default_factory=dict)
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    cancellation_reason: str | None = None
+    rescheduling_reason: str | None = None
+    rescheduled_from_uid: str | None = None
+    rescheduled_to_uid: str | None = None
+    is_dry_run: bool | None = None
+
+
+class BookingRecord(Booking):
+    """What is stored: the public booking plus what the service needs to release and describe it later."""
+
+    busy_start_min: int = Field(description="start of the lock-grid interval the booking holds (epoch minutes)")
+    busy_end_min: int
+    lock_keys: list[tuple[int, int]] = Field(default_factory=list, description="(host id, bucket minute) held")
+    duplicate_key: str | None = None
+    routing_form_response_id: int | None = None
+    private_link: str | None = None
+
+    @property
+    def organizer(self) -> HostRef:
+        return self.hosts[0]
+
+    def public(self) -> dict[str, Any]:
+        body = self.model_dump(mode="json", by_alias=True, include=set(Booking.model_fields), exclude_none=False)
+        if body.get("isDryRun") is None:
+            body.pop("isDryRun", None)
+        return body
+
+
+def is_active(status: str) -> bool:
+    return status in ACTIVE_STATUSES
+
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Attendee",
+    "AttendeeInput",
+    "Booking",
+    "BookingRecord",
+    "CreateBookingInput",
+    "EventTypeRef",
+    "HostRef",
+    "RoutingInput",
+    "normalize_phone",
+]

@@ -1,0 +1,105 @@
+"""The booking events on the bus: detail types, the `detail` document and its parsed, typed form."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from booking_core.config import EVENT_SOURCE
+from booking_core.domain.bookings import Booking, BookingRecord, HostRef
+from booking_core.ports import OutboxEvent
+from booking_core.timeutil import iso_z
+
+DetailType = Literal[
+    "bookingCreated",
+    "bookingRequested",
+    "bookingPaymentInitiated",
+    "bookingConfirmed",
+    "bookingRejected",
+    "bookingPaid",
+    "bookingRescheduled",
+    "bookingCancelled",
+]
+DETAIL_TYPES: tuple[str, ...] = DetailType.__args__  # type: ignore[attr-defined]
+TriggeredBy = Literal["booker", "host", "system"]
+
+
+class _EventModel(BaseModel):
+    # Consumers tolerate fields added later (additive changes keep version 1).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class EventContext(_EventModel):
+    private_link: str | None = None
+    routing_form_response_id: int | None = None
+    seat_uid: str | None = None
+    triggered_by: TriggeredBy = "booker"
+
+
+class EventBooking(Booking):
+    """The booking as published: the public booking plus its organizer."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    organizer: HostRef
+
+
+class BookingEventDetail(_EventModel):
+    event_id: str
+    version: Literal[1] = 1
+    occurred_at: datetime
+    booking: EventBooking
+    previous_booking: EventBooking | None = None
+    context: EventContext = Field(default_factory=EventContext)
+
+
+class BookingEvent(_EventModel):
+    """A bus event as a subscriber receives it (EventBridge envelope fields that matter, with a typed detail)."""
+
+    id: str | None = None
+    detail_type: DetailType = Field(alias="detail-type")
+    source: str = EVENT_SOURCE
+    time: datetime | None = None
+    account: str | None = None  # absent in some emulated envelopes
+    detail: BookingEventDetail
+
+    @property
+    def event_id(self) -> str:
+        return self.detail.event_id
+
+
+def published_booking(record: BookingRecord) -> dict[str, Any]:
+    body = record.public()
+    body["organizer"] = record.organizer.model_dump(mode="json", by_alias=True)
+    return body
+
+
+def new_event(
+    detail_type: DetailType,
+    booking: BookingRecord,
+    *,
+    occurred_at: datetime,
+    previous: BookingRecord | None = None,
+    context: EventContext | None = None,
+) -> OutboxEvent:
+    """Build the outbox item for one booking change; it is written in the same transaction as the change."""
+    event_id = str(uuid.uuid4())
+    detail = {
+        "eventId": event_id,
+        "version": 1,
+        "occurredAt": iso_z(occurred_at),
+        "booking": published_booking(booking),
+        "previousBooking": published_booking(previous) if previous else None,
+        "context": (context or EventContext()).model_dump(mode="json", by_alias=True),
+    }
+    return OutboxEvent(
+        event_id=event_id,
+        detail_type=detail_type,
+        detail_json=json.dumps(detail, separators=(",", ":")),
+        created_at=iso_z(occurred_at),
+    )

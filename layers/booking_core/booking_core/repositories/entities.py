@@ -1,0 +1,175 @@
+"""Users, schedules and event types (the management API's data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from booking_core.domain.event_types import EventType, EventTypeInput
+from booking_core.domain.users import Schedule, ScheduleInput, User, UserInput
+from booking_core.ports import HostConfig
+from booking_core.repositories.counters import next_id
+from booking_core.repositories.tables import (
+    EventTypeItem,
+    Item,
+    ScheduleItem,
+    SchedulePointerItem,
+    UserItem,
+    connection,
+    user_pk,
+)
+from booking_core.timeutil import UTC
+
+PROFILE = "P#PROFILE"
+
+
+class ConcurrentUpdate(Exception):
+    """The item changed between read and write; the caller may retry."""
+
+
+def _user_from(item: UserItem) -> User:
+    last_active = item.last_active_at.astimezone(UTC) if item.last_active_at else None
+    return User(**item.doc, id=int(item.pk.split("#")[1]), last_active_at=last_active)
+
+
+def _profile_doc(user: User) -> dict[str, Any]:
+    return user.model_dump(mode="json", by_alias=True, exclude={"id", "last_active_at"})
+
+
+def _schedule_from(item: ScheduleItem, default_id: int | None) -> Schedule:
+    schedule = Schedule.model_validate(item.doc)
+    schedule.is_default = schedule.id == default_id
+    return schedule
+
+
+class UserRepository:
+    def create(self, data: UserInput) -> User:
+        user = User(**data.model_dump(), id=next_id("user"))
+        UserItem(user_pk(user.id), PROFILE, doc=_profile_doc(user)).save(condition=Item.pk.does_not_exist())
+        return user
+
+    def get(self, user_id: int) -> tuple[User, int] | None:
+        try:
+            item = UserItem.get(user_pk(user_id), PROFILE, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _user_from(item), int(item.version)
+
+    def exists_all(self, user_ids: list[int]) -> set[int]:
+        found = UserItem.batch_get([(user_pk(user_id), PROFILE) for user_id in set(user_ids)])
+        return {int(item.pk.split("#")[1]) for item in found}
+
+    def save(self, user: User, version: int) -> None:
+        item = UserItem(user_pk(user.id), PROFILE, doc=_profile_doc(user), version=version + 1)
+        item.last_active_at = user.last_active_at
+        try:
+            item.save(condition=UserItem.version == version)
+        except PutError as exc:
+            raise ConcurrentUpdate(str(exc)) from exc
+
+    def load_config(self, user_id: int) -> HostConfig | None:
+        """The user's profile and schedules in one Query."""
+        items = list(Item.query(user_pk(user_id), Item.sk.startswith("P#"), consistent_read=True))
+        profile = next((item for item in items if isinstance(item, UserItem)), None)
+        if profile is None:
+            return None
+        user = _user_from(profile)
+        schedules = [
+            _schedule_from(item, user.default_schedule_id) for item in items if isinstance(item, ScheduleItem)
+        ]
+        return HostConfig(user=user, schedules=schedules)
+
+    def touch_last_active(self, user_id: int, when: Any) -> bool:
+        """Move lastActiveAt forward (never back). False when the user is gone or already more recent."""
+        item = UserItem(user_pk(user_id), PROFILE)
+        try:
+            item.update(
+                actions=[UserItem.last_active_at.set(when)],
+                condition=Item.pk.exists()
+                & (UserItem.last_active_at.does_not_exist() | (UserItem.last_active_at < when)),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+class ScheduleRepository:
+    def create(self, data: ScheduleInput, user: User, user_version: int) -> Schedule:
+        schedule_id = next_id("schedule")
+        make_default = bool(data.is_default) or user.default_schedule_id is None
+        schedule = Schedule(**data.model_dump(exclude={"is_default"}), id=schedule_id, is_default=make_default)
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(
+                ScheduleItem(user_pk(user.id), f"P#SCHEDULE#{schedule_id}", doc=schedule.dump()),
+                condition=Item.pk.does_not_exist(),
+            )
+            tx.save(SchedulePointerItem(f"SCHEDULE#{schedule_id}", "SCHEDULE", user_id=user.id))
+            if make_default:
+                user.default_schedule_id = schedule_id
+                profile = UserItem(user_pk(user.id), PROFILE, doc=_profile_doc(user), version=user_version + 1)
+                profile.last_active_at = user.last_active_at
+                tx.save(profile, condition=UserItem.version == user_version)
+        return schedule
+
+    def get(self, schedule_id: int) -> tuple[Schedule, int] | None:
+        try:
+            pointer = SchedulePointerItem.get(f"SCHEDULE#{schedule_id}", "SCHEDULE", consistent_read=True)
+            item = ScheduleItem.get(user_pk(int(pointer.user_id)), f"P#SCHEDULE#{schedule_id}", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Schedule.model_validate(item.doc), int(item.version)
+
+    def save(self, schedule: Schedule, version: int, make_default: User | None, user_version: int = 0) -> None:
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.save(
+                    ScheduleItem(
+                        user_pk(schedule.user_id), f"P#SCHEDULE#{schedule.id}", doc=schedule.dump(), version=version + 1
+                    ),
+                    condition=ScheduleItem.version == version,
+                )
+                if make_default is not None:
+                    make_default.default_schedule_id = schedule.id
+                    profile = UserItem(
+                        user_pk(make_default.id), PROFILE, doc=_profile_doc(make_default), version=user_version + 1
+                    )
+                    profile.last_active_at = make_default.last_active_at
+                    tx.save(profile, condition=UserItem.version == user_version)
+        except TransactWriteError as exc:
+            raise ConcurrentUpdate(str(exc)) from exc
+
+
+class EventTypeRepository:
+    def create(self, data: EventTypeInput) -> EventType:
+        event_type = EventType(**data.model_dump(), id=next_id("event_type"))
+        EventTypeItem(f"EVENTTYPE#{event_type.id}", "EVENTTYPE", doc=event_type.dump()).save(
+            condition=Item.pk.does_not_exist()
+        )
+        return event_type
+
+    def get(self, event_type_id: int) -> tuple[EventType, int] | None:
+        try:
+            item = EventTypeItem.get(f"EVENTTYPE#{event_type_id}", "EVENTTYPE", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return EventType.model_validate(item.doc), int(item.version)
+
+    def save(self, event_type: EventType, version: int) -> None:
+        item = EventTypeItem(f"EVENTTYPE#{event_type.id}", "EVENTTYPE", doc=event_type.dump(), version=version + 1)
+        try:
+            item.save(condition=EventTypeItem.version == version)
+        except PutError as exc:
+            raise ConcurrentUpdate(str(exc)) from exc
+
+    def delete(self, event_type_id: int) -> bool:
+        try:
+            EventTypeItem(f"EVENTTYPE#{event_type_id}", "EVENTTYPE").delete(condition=Item.pk.exists())
+        except Exception as exc:  # noqa: BLE001 - pynamodb raises DeleteError with the condition failure inside
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,142 @@
+"""PynamoDB models of the service's tables.
+
+Main table (single-table design, key pk/sk, no Scan on any request path):
+
+| item                  | pk                               | sk                         |
+|-----------------------|----------------------------------|----------------------------|
+| id counter            | COUNTER#<entity>                 | COUNTER                    |
+| user profile          | USER#<id>                        | P#PROFILE                  |
+| schedule              | USER#<userId>                    | P#SCHEDULE#<id>            |
+| schedule pointer      | SCHEDULE#<id>                    | SCHEDULE                   |
+| host booking (busy)   | USER#<hostId>                    | HB#<startMin:010>#<uid>    |
+| slot lock             | USER#<hostId>                    | LOCK#<bucketMin:010>       |
+| event type            | EVENTTYPE#<id>                   | EVENTTYPE                  |
+| booking               | BOOKING#<uid>                    | BOOKING                    |
+| duplicate guard       | DUP#<typeId>#<startMin>#<email>  | DUP                        |
+| round-robin counter   | RRCOUNT#<typeId>#<YYYY-MM>       | HOST#<hostId>              |
+
+A user's configuration (profile, schedules) shares the "P#" prefix, so one Query loads it; their bookings and locks
+sit beside it in the same partition, so a host's busy time over a window is one Query too.
+
+Outbox table: one item per event (pk eventId), written in the booking's transaction; its stream feeds the publisher.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from booking_core.config import settings
+
+_settings = settings()
+
+
+class _Meta:
+    region = _settings.region
+    host = _settings.dynamodb_endpoint
+    max_pool_connections = 32
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+    max_retry_attempts = 3
+
+
+class Item(Model):
+    class Meta(_Meta):
+        table_name = _settings.table_name
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+
+class CounterItem(Item, discriminator="counter"):
+    value = NumberAttribute(default=0)
+
+
+class UserItem(Item, discriminator="user"):
+    doc = JSONAttribute()
+    version = NumberAttribute(default=1)
+    last_active_at = UTCDateTimeAttribute(null=True)
+
+
+class ScheduleItem(Item, discriminator="schedule"):
+    doc = JSONAttribute()
+    version = NumberAttribute(default=1)
+
+
+class SchedulePointerItem(Item, discriminator="schedule_ptr"):
+    user_id = NumberAttribute()
+
+
+class EventTypeItem(Item, discriminator="event_type"):
+    doc = JSONAttribute()
+    version = NumberAttribute(default=1)
+
+
+class BookingItem(Item, discriminator="booking"):
+    doc = JSONAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class HostBookingItem(Item, discriminator="host_booking"):
+    """One per host of an active booking: the interval it holds, for availability reads."""
+
+    uid = UnicodeAttribute()
+    event_type_id = NumberAttribute()
+    start_min = NumberAttribute()
+    end_min = NumberAttribute()
+    busy_start_min = NumberAttribute()
+    busy_end_min = NumberAttribute()
+    status = UnicodeAttribute()
+
+
+class LockItem(Item, discriminator="lock"):
+    booking_uid = UnicodeAttribute()
+
+
+class DuplicateGuardItem(Item, discriminator="dup"):
+    booking_uid = UnicodeAttribute()
+
+
+class RoundRobinCountItem(Item, discriminator="rr_count"):
+    count = NumberAttribute(default=0)
+
+
+class OutboxItem(Model):
+    class Meta(_Meta):
+        table_name = _settings.outbox_table_name
+
+    event_id = UnicodeAttribute(hash_key=True, attr_name="eventId")
+    detail_type = UnicodeAttribute(attr_name="detailType")
+    detail = UnicodeAttribute()
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    expires_at = NumberAttribute(attr_name="expiresAt")
+
+
+@lru_cache(maxsize=1)
+def connection() -> Connection:
+    """The connection for transactions spanning both tables (one per process, like the models' own)."""
+    return Connection(region=_settings.region, host=_settings.dynamodb_endpoint, max_pool_connections=32)
+
+
+def user_pk(user_id: int) -> str:
+    return f"USER#{user_id}"
+
+
+def minute_key(minutes: int) -> str:
+    return f"{minutes:010d}"
+
+
+def doc_of(item: Any) -> dict[str, Any]:
+    return dict(item.doc)

@@ -1,0 +1,1 @@
+"""Use cases behind the HTTP routes: management, slots, bookings. Routes stay thin and call these."""

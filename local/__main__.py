@@ -1,0 +1,35 @@
+"""`python -m local` (what `make run` starts): the whole service on this machine, emulated AWS, no Docker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from datetime import date
+
+
+def main() -> int:
+    from local.seed import instructions, seed
+    from local.stack import LocalStack
+
+    stack = LocalStack(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "3000")))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stack.start()
+        data = seed(stack.api_pool())
+        print(instructions(stack.url, data, date.today()), flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping the local stack...", flush=True)
+        stack.stop()
+    print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
