@@ -19,6 +19,7 @@ def main() -> int:
     try:
         stack.start()
         data = seed(stack.api_pool())
+        stack.open_front_door()
         print(instructions(stack.url, data, date.today()), flush=True)
         while not stop.wait(0.5):
             pass

@@ -89,7 +89,10 @@ class LocalStack:
                     self.loops.append(QueuePoller(sqs, url, source.arn, pool.invoke, source.batch_size))
         for loop in self.loops:
             loop.start()
+        return self
 
+    def open_front_door(self) -> LocalStack:
+        """Start answering HTTP; /health is 200 from here on, so call this once the stack is ready."""
         self.server = ThreadingHTTPServer((self.host, self.port), _front_door(self))
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, name="front-door", daemon=True).start()

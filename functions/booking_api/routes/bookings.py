@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -22,7 +23,7 @@ def register(routes: Routes) -> None:
     app = routes.app
     store = DynamoBookingStore()
 
-    def idempotent(produce: Any):
+    def idempotent(produce: Callable[[], Response]) -> Response:
         """Run `produce` once per Idempotency-Key; a replay returns the stored response (4xx included)."""
         event = app.current_event
         key = (event.headers or {}).get("idempotency-key")
@@ -38,7 +39,13 @@ def register(routes: Routes) -> None:
                 response = error_response(error)
             return {"statusCode": response.status_code, "body": response.body}
 
-        stored = run_idempotent(key=key, route=f"{event.http_method} {event.path}", body=event.body or "", produce=as_dict)
+        stored = run_idempotent(
+            key=key,
+            route=f"{event.http_method} {event.path}",
+            body=event.body or "",
+            produce=as_dict,
+            lambda_context=app.lambda_context,
+        )
         return Response(status_code=stored["statusCode"], content_type=JSON, body=stored["body"])
 
     @routes.public("GET", "/v2/slots", tags=["slots"], summary="Bookable slots of an event type")
@@ -53,7 +60,7 @@ def register(routes: Routes) -> None:
 
     @routes.public("POST", "/v2/bookings", tags=["bookings"], summary="Book a slot")
     def book(body: Annotated[CreateBookingInput, Body()]):
-        def produce():
+        def produce() -> Response:
             outcome = create_booking(body, store, clock.now())
             return ok(outcome.booking.public(), 201 if outcome.created else 200)
 

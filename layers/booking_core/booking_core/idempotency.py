@@ -14,10 +14,12 @@ from booking_core.config import settings
 from booking_core.errors import DomainError
 
 _runner: Callable[..., dict[str, Any]] | None = None
+_config: Any = None
 KEY_TTL_SECONDS = 24 * 3600
 
 
 def _build_runner() -> Callable[..., dict[str, Any]]:
+    global _config
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -25,7 +27,7 @@ def _build_runner() -> Callable[..., dict[str, Any]]:
     )
 
     persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table_name)
-    config = IdempotencyConfig(
+    config = _config = IdempotencyConfig(
         event_key_jmespath="[key, route]",
         payload_validation_jmespath="body",
         raise_on_no_idempotency_key=True,
@@ -41,7 +43,9 @@ def _build_runner() -> Callable[..., dict[str, Any]]:
     return replayable
 
 
-def run_idempotent(key: str, route: str, body: str, produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def run_idempotent(
+    key: str, route: str, body: str, produce: Callable[[], dict[str, Any]], lambda_context: Any = None
+) -> dict[str, Any]:
     """Run `produce` once for (key, route); its JSON-serialisable result is what every replay returns."""
     global _runner
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -51,6 +55,8 @@ def run_idempotent(key: str, route: str, body: str, produce: Callable[[], dict[s
 
     if _runner is None:
         _runner = _build_runner()
+    if lambda_context is not None:  # lets an in-progress record expire with the invocation's own timeout
+        _config.register_lambda_context(lambda_context)
     try:
         return _runner(request={"key": key, "route": route, "body": body}, produce=produce)
     except IdempotencyValidationError as exc:

@@ -45,11 +45,16 @@ class Subscriber:
         self._dependencies_factory = dependencies
         self._dependencies: dict[str, Any] | None = None
         self._idempotent: dict[str, Callable[..., Any]] = {}
+        self._configs: list[Any] = []
+        self._context: Any = None
         self.lambda_handler = logger.inject_lambda_context(clear_state=True)(
             tracer.capture_lambda_handler(capture_response=False)(metrics.log_metrics(self._handle))
         )
 
     def _handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self._context = context
+        for config in self._configs:
+            config.register_lambda_context(context)
         processor = BatchProcessor(event_type=EventType.SQS)
         return process_partial_response(event=event, record_handler=self._record, processor=processor, context=context)
 
@@ -78,6 +83,9 @@ class Subscriber:
 
             persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table_name)
             config = IdempotencyConfig(event_key_jmespath="eventId", expires_after_seconds=IDEMPOTENCY_TTL_SECONDS)
+            if self._context is not None:
+                config.register_lambda_context(self._context)
+            self._configs.append(config)
 
             @idempotent_function(
                 data_keyword_argument="data",

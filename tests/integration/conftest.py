@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import pytest
+
+from local.lambdas import LambdaContext, load_handler
+from tests.support import Api
+
+
+def function_handler(stack, logical_id: str):
+    spec = stack.functions[logical_id]
+    return load_handler(spec.code_dir, spec.module_file, spec.handler_name, spec.logical_id)
+
+
+def context_for(logical_id: str):
+    return lambda: LambdaContext(function_name=f"local-{logical_id}", timeout_seconds=10)
+
+
+@pytest.fixture(scope="session")
+def api(aws) -> Api:
+    return Api(function_handler(aws, "BookingApiFunction"), context_for("BookingApiFunction"))

@@ -1,0 +1,147 @@
+"""Sample events for every function (`sam local invoke -e events/...` where Docker exists).
+
+`python -m tests.samples` rewrites events/ from the definitions below; tests/integration/test_samples.py checks the
+committed files match and runs every one of them through its handler, so they never rot.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from local.apigw import http_api_event
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+SAMPLE_ADMIN_KEY = "local-admin-key"  # the local stack's default; the test swaps in its own key
+SAMPLE_TIME = datetime(2030, 1, 2, 9, 0, tzinfo=timezone.utc)
+FUTURE_WEDNESDAY = "2030-01-09"
+
+# (file name, method, path, body, admin, statuses the test accepts). Creates run first so ids 1 exist.
+API_SAMPLES: list[tuple[str, str, str, Any, bool, set[int]]] = [
+    ("health", "GET", "/health", None, False, {200}),
+    ("openapi", "GET", "/v2/openapi.json", None, False, {200}),
+    ("docs", "GET", "/v2/docs", None, False, {200}),
+    ("create-user", "POST", "/v2/users",
+     {"name": "Alice Host", "email": "alice@example.com", "timeZone": "Europe/London"}, True, {201}),
+    ("get-user", "GET", "/v2/users/1", None, True, {200}),
+    ("patch-user", "PATCH", "/v2/users/1", {"locale": "en"}, True, {200}),
+    ("create-schedule", "POST", "/v2/schedules",
+     {"userId": 1, "name": "Working hours", "timeZone": "Europe/London",
+      "availability": [{"days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
+                        "startTime": "09:00", "endTime": "17:00"}],
+      "overrides": [{"date": "2030-12-24", "startTime": "00:00", "endTime": "00:00"}]}, True, {201}),
+    ("get-schedule", "GET", "/v2/schedules/1", None, True, {200}),
+    ("patch-schedule", "PATCH", "/v2/schedules/1", {"name": "Office hours"}, True, {200}),
+    ("create-event-type", "POST", "/v2/event-types",
+     {"title": "Intro call", "slug": "intro-call", "lengthInMinutes": 30, "ownerId": 1,
+      "locations": [{"type": "integration", "integration": "jitsi"}]}, True, {201}),
+    ("get-event-type", "GET", "/v2/event-types/1", None, True, {200}),
+    ("patch-event-type", "PATCH", "/v2/event-types/1", {"description": "A first chat"}, True, {200}),
+    ("delete-event-type", "DELETE", "/v2/event-types/999999", None, True, {404}),
+    ("get-slots", "GET", f"/v2/slots?eventTypeId=1&start={FUTURE_WEDNESDAY}&end={FUTURE_WEDNESDAY}&timeZone=Europe/London",
+     None, False, {200}),
+    ("create-booking", "POST", "/v2/bookings",
+     {"start": f"{FUTURE_WEDNESDAY}T10:00:00Z", "eventTypeId": 1,
+      "attendee": {"name": "Jane Booker", "email": "jane@example.com", "timeZone": "Europe/Paris",
+                   "phoneNumber": "+44 20 7183 8750"},
+      "guests": ["friend@example.com"], "metadata": {"source": "sample"}}, False, {200, 201, 409}),
+    ("get-booking", "GET", "/v2/bookings/sample-booking-uid-0000000", None, False, {404}),
+]
+
+
+def api_sample(method: str, path: str, body: Any, admin: bool) -> dict[str, Any]:
+    headers = {"content-type": "application/json", "user-agent": "curl/8.5.0", "host": "api.example.com"}
+    if admin:
+        headers["authorization"] = f"Bearer {SAMPLE_ADMIN_KEY}"
+    event = http_api_event(method, path, headers, json.dumps(body) if body is not None else None)
+    event["requestContext"]["requestId"] = "sample-request-id"
+    event["requestContext"]["time"] = SAMPLE_TIME.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    event["requestContext"]["timeEpoch"] = int(SAMPLE_TIME.timestamp() * 1000)
+    return event
+
+
+def booking_detail(event_id: str = "00000000-0000-4000-8000-000000000001") -> dict[str, Any]:
+    host = {"id": 1, "name": "Alice Host", "email": "alice@example.com", "timeZone": "Europe/London", "locale": "en"}
+    booking = {
+        "id": 1, "uid": "sample-booking-uid-0000000", "title": "Intro call between Alice Host and Jane Booker",
+        "description": None, "status": "accepted", "start": f"{FUTURE_WEDNESDAY}T10:00:00.000Z",
+        "end": f"{FUTURE_WEDNESDAY}T10:30:00.000Z", "duration": 30, "eventTypeId": 1,
+        "eventType": {"id": 1, "slug": "intro-call"}, "hosts": [host],
+        "attendees": [{"name": "Jane Booker", "email": "jane@example.com", "timeZone": "Europe/Paris",
+                       "language": "en", "phoneNumber": "+442071838750"}],
+        "guests": ["friend@example.com"], "location": "https://meet.jit.si/intro-call-sample",
+        "meetingUrl": "https://meet.jit.si/intro-call-sample", "metadata": {}, "bookingFieldsResponses": {},
+        "createdAt": "2030-01-02T09:00:00.000Z", "updatedAt": "2030-01-02T09:00:00.000Z",
+        "cancellationReason": None, "reschedulingReason": None, "rescheduledFromUid": None,
+        "rescheduledToUid": None, "organizer": host,
+    }
+    return {"eventId": event_id, "version": 1, "occurredAt": "2030-01-02T09:00:00.000Z", "booking": booking,
+            "previousBooking": None,
+            "context": {"privateLink": None, "routingFormResponseId": None, "seatUid": None, "triggeredBy": "booker"}}
+
+
+def sqs_wrapped(detail_type: str, feature: str) -> dict[str, Any]:
+    """An EventBridge event delivered by the feature's rule to its queue, as the SQS event source hands it over."""
+    envelope = {"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": detail_type,
+                "source": "booking-service", "account": "123456789012", "time": "2030-01-02T09:00:00Z",
+                "region": "us-east-1", "resources": [], "detail": booking_detail()}
+    body = json.dumps(envelope)
+    return {"Records": [{
+        "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d", "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1893574800000",
+                       "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1893574800001"},
+        "messageAttributes": {}, "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3", "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:booking-service-{feature}-queue",
+        "awsRegion": "us-east-1"}]}
+
+
+def outbox_stream_batch() -> dict[str, Any]:
+    detail = booking_detail()
+    image = {"eventId": {"S": detail["eventId"]}, "detailType": {"S": "bookingCreated"},
+             "detail": {"S": json.dumps(detail, separators=(",", ":"))}, "createdAt": {"S": detail["occurredAt"]},
+             "expiresAt": {"N": "1894179600"}}
+    return {"Records": [{
+        "eventID": "c4ca4238a0b923820dcc509a6f75849b", "eventName": "INSERT", "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+        "dynamodb": {"ApproximateCreationDateTime": 1893574800, "Keys": {"eventId": image["eventId"]},
+                     "NewImage": image, "SequenceNumber": "111100000000000000000001", "SizeBytes": 1800,
+                     "StreamViewType": "NEW_IMAGE"},
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/booking-service-outbox/stream/2030-01-01T00:00:00.000"}]}
+
+
+def subscriber_events() -> dict[str, list[str]]:
+    """{feature: [eventName, ...]} from functions/<feature>/events/<eventName>/handler.py."""
+    found: dict[str, list[str]] = {}
+    for handler in sorted((ROOT / "functions").glob("*/events/*/handler.py")):
+        found.setdefault(handler.parent.parent.parent.name, []).append(handler.parent.name)
+    return found
+
+
+def generate() -> dict[Path, Any]:
+    files: dict[Path, Any] = {}
+    for name, method, path, body, admin, _ in API_SAMPLES:
+        files[EVENTS / "booking_api" / f"{name}.json"] = api_sample(method, path, body, admin)
+    files[EVENTS / "publisher" / "outbox-stream-batch.json"] = outbox_stream_batch()
+    for feature, event_names in subscriber_events().items():
+        for event_name in event_names:
+            files[EVENTS / feature / f"{event_name}.json"] = sqs_wrapped(event_name, feature)
+    return files
+
+
+def render(content: Any) -> str:
+    return json.dumps(content, indent=2, sort_keys=False) + "\n"
+
+
+def main() -> None:
+    for path, content in generate().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(content))
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Helpers for tests that drive functions through their real handlers (integration) or HTTP (e2e)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from local.apigw import http_api_event, response_parts
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+ADMIN_KEY = "test-admin-key"
+
+
+def weekday_ahead(days: int = 14, weekday: int = 2) -> date:
+    """A date at least `days` ahead that falls on `weekday` (Monday = 0): far from notice and 'now' effects."""
+    day = datetime.now(timezone.utc).date() + timedelta(days=days)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return day
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def data(self) -> Any:
+        return self.body["data"]
+
+    @property
+    def code(self) -> str | None:
+        return (self.body.get("error") or {}).get("code") if isinstance(self.body, dict) else None
+
+
+class Api:
+    """Calls a booking_api handler with API Gateway HTTP API events, like the front door does."""
+
+    def __init__(self, handler: Callable[[Any, Any], Any], context_factory: Callable[[], Any]) -> None:
+        self.handler = handler
+        self.context_factory = context_factory
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        admin: bool = False,
+        headers: dict[str, str] | None = None,
+        raw_body: str | None = None,
+    ) -> Reply:
+        all_headers = {"content-type": "application/json", **(headers or {})}
+        if admin:
+            all_headers["authorization"] = f"Bearer {ADMIN_KEY}"
+        text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+        result = self.handler(http_api_event(method, path, all_headers, text), self.context_factory())
+        status, response_headers, data = response_parts(result)
+        return Reply(status, response_headers, json.loads(data) if data else None)
+
+    # management shortcuts ------------------------------------------------------------------------------------
+    def host(self, name: str = "Host", time_zone: str = "Europe/London", hours: tuple[str, str] = ("09:00", "17:00"),
+             days: list[str] | None = None, overrides: list[dict[str, str]] | None = None, email: str | None = None) -> dict:
+        user = self.call("POST", "/v2/users", {"name": name, "email": email or f"{name.lower().replace(' ', '.')}@example.com",
+                                                "timeZone": time_zone}, admin=True)
+        assert user.status == 201, user.body
+        schedule = self.call("POST", "/v2/schedules", {
+            "userId": user.data["id"], "name": "Work", "timeZone": time_zone,
+            "availability": [{"days": days or WEEKDAYS, "startTime": hours[0], "endTime": hours[1]}],
+            "overrides": overrides or [],
+        }, admin=True)
+        assert schedule.status == 201, schedule.body
+        return user.data
+
+    def event_type(self, **fields: Any) -> dict:
+        body = {"title": "Meeting", "slug": "meeting", "lengthInMinutes": 30, **fields}
+        reply = self.call("POST", "/v2/event-types", body, admin=True)
+        assert reply.status == 201, reply.body
+        return reply.data
+
+    def book(self, event_type_id: int, start: str, email: str = "booker@example.org", **extra: Any) -> Reply:
+        body = {"start": start, "eventTypeId": event_type_id,
+                "attendee": {"name": "Booker", "email": email, "timeZone": "Europe/London"}, **extra}
+        return self.call("POST", "/v2/bookings", body)
+
+    def slots(self, event_type_id: int, start: str, end: str, time_zone: str = "UTC", **extra: Any) -> dict:
+        query = f"eventTypeId={event_type_id}&start={start}&end={end}&timeZone={time_zone}"
+        for key, value in extra.items():
+            query += f"&{key}={value}"
+        reply = self.call("GET", f"/v2/slots?{query}")
+        assert reply.status == 200, reply.body
+        return reply.data
