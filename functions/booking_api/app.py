@@ -9,14 +9,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from booking_core.observability import logger, metrics, tracer
-from routes import bookings, management, system
+from routes import bookings, management, payments, system
 from routes.http import Routes
 
 app = APIGatewayHttpResolver(enable_validation=True)
 routes = Routes(app)
 system.register(routes)
 management.register(routes)
+management.register_access(routes)
 bookings.register(routes)
+payments.register(routes)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

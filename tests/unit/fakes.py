@@ -1,20 +1,35 @@
-"""An in-memory BookingStore with the same guarantees as the DynamoDB one (locks and duplicate guard are atomic)."""
+"""An in-memory BookingStore with the same guarantees as the DynamoDB one: one write is atomic (validated fully
+before anything changes), locks and guards are conditional, counters respect their limits."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field
 
+from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
 from booking_core.domain.bookings import BookingRecord
 from booking_core.domain.event_types import EventType, EventTypeInput
+from booking_core.domain.payments import Payment
 from booking_core.domain.users import AvailabilityRule, Schedule, User
 from booking_core.ports import (
-    CreationPlan,
+    AlreadySeated,
+    BookerBooking,
+    BookingWrite,
     DuplicateBooking,
     HostBooking,
     HostConfig,
+    LimitCount,
+    LimitReached,
+    PaymentAlreadySettled,
     RequestData,
+    RequestKeys,
+    Seat,
+    SeatsFull,
+    SeatSlot,
+    SeatSlotOpened,
     SlotTaken,
+    StaleBooking,
 )
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
@@ -25,10 +40,19 @@ class InMemoryStore:
     event_types: dict[int, EventType] = field(default_factory=dict)
     hosts: dict[int, HostConfig] = field(default_factory=dict)
     bookings: dict[str, BookingRecord] = field(default_factory=dict)
-    host_index: dict[int, list[HostBooking]] = field(default_factory=dict)
+    host_index: dict[int, dict[str, HostBooking]] = field(default_factory=dict)
     locks: dict[tuple[int, int], str] = field(default_factory=dict)
     duplicates: dict[str, str] = field(default_factory=dict)
     rr_counts: dict[tuple[int, str, int], int] = field(default_factory=dict)
+    limits: dict[str, LimitCount] = field(default_factory=dict)
+    booker_index: dict[str, dict[str, BookerBooking]] = field(default_factory=dict)
+    slots: dict[tuple[int, int], SeatSlot] = field(default_factory=dict)
+    seat_guards: set[tuple[int, int, str]] = field(default_factory=set)
+    seat_items: dict[str, dict[str, Seat]] = field(default_factory=dict)
+    blocklist: list[BlocklistEntry] = field(default_factory=list)
+    links: dict[tuple[int, str], PrivateLink] = field(default_factory=dict)
+    routing: dict[int, RoutingFormResponse] = field(default_factory=dict)
+    payments: dict[str, Payment] = field(default_factory=dict)
     outbox: list = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     _ids: int = 0
@@ -37,12 +61,12 @@ class InMemoryStore:
     # set-up helpers -------------------------------------------------------------------------------------------
     def add_host(self, user_id: int, *, name: str | None = None, time_zone: str = "Europe/London",
                  hours: tuple[str, str] = ("09:00", "17:00"), days: list[str] | None = None,
-                 locked: bool = False) -> User:
-        user = User(id=user_id, name=name or f"Host {user_id}", email=f"host{user_id}@example.com",
+                 locked: bool = False, blocked: bool = False, email: str | None = None) -> User:
+        user = User(id=user_id, name=name or f"Host {user_id}", email=email or f"host{user_id}@example.com",
                     time_zone=time_zone, default_schedule_id=user_id * 10, locked=locked)
         schedule = Schedule(id=user_id * 10, user_id=user_id, name="Work", time_zone=time_zone, is_default=True,
                             availability=[AvailabilityRule(days=days or WEEKDAYS, start_time=hours[0], end_time=hours[1])])
-        self.hosts[user_id] = HostConfig(user=user, schedules=[schedule])
+        self.hosts[user_id] = HostConfig(user=user, schedules=[schedule], blocked=blocked)
         return user
 
     def add_event_type(self, event_type_id: int, **fields) -> EventType:
@@ -51,20 +75,37 @@ class InMemoryStore:
         self.event_types[event_type_id] = event_type
         return event_type
 
-    # BookingStore ----------------------------------------------------------------------------------------------
-    def fetch_request_data(self, event_type_id: int, duplicate_key: str | None) -> RequestData:
-        self.calls.append("fetch_request_data")
-        return RequestData(self.event_types.get(event_type_id), self.duplicates.get(duplicate_key or ""))
+    def host_bookings_of(self, host_id: int) -> list[HostBooking]:
+        return list(self.host_index.get(host_id, {}).values())
 
-    def next_booking_id(self) -> int:
-        self.calls.append("next_booking_id")
+    # reads ------------------------------------------------------------------------------------------------------
+    def fetch_request_data(self, keys: RequestKeys) -> RequestData:
+        self.calls.append("fetch_request_data")
+        wanted = set(keys.blocklist)
+        slot = self.slots.get((keys.event_type_id, keys.seat_start_min)) if keys.seat_start_min is not None else None
+        seated = keys.seat_email is not None and keys.seat_start_min is not None and (
+            keys.event_type_id, keys.seat_start_min, keys.seat_email.lower()) in self.seat_guards
+        return RequestData(
+            event_type=self.event_types.get(keys.event_type_id),
+            duplicate_uid=self.duplicates.get(keys.duplicate_key or ""),
+            blocklist=[e for e in self.blocklist if (e.type, e.value) in wanted],
+            private_link=self.links.get((keys.event_type_id, keys.private_link or "")),
+            routing_response=self.routing.get(keys.routing_response_id) if keys.routing_response_id else None,
+            seat_slot=slot,
+            seat_taken_by_email=seated,
+        )
+
+    def next_booking_ids(self, count: int = 1) -> list[int]:
+        self.calls.append("next_booking_ids")
         with self._lock:
-            self._ids += 1
-            return self._ids
+            first = self._ids + 1
+            self._ids += count
+            return list(range(first, self._ids + 1))
 
     def get_booking(self, uid: str) -> BookingRecord | None:
         self.calls.append("get_booking")
-        return self.bookings.get(uid)
+        record = self.bookings.get(uid)
+        return copy.deepcopy(record) if record else None
 
     def load_host(self, host_id: int) -> HostConfig | None:
         self.calls.append("load_host")
@@ -72,31 +113,153 @@ class InMemoryStore:
 
     def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]:
         self.calls.append("host_bookings")
-        return [b for b in self.host_index.get(host_id, []) if b.busy_end_min > from_min and b.busy_start_min < to_min]
+        return [b for b in self.host_bookings_of(host_id) if b.busy_end_min > from_min and b.busy_start_min < to_min]
 
     def round_robin_counts(self, event_type_id: int, period: str, host_ids: list[int]) -> dict[int, int]:
         self.calls.append("round_robin_counts")
         return {h: self.rr_counts[(event_type_id, period, h)] for h in host_ids if (event_type_id, period, h) in self.rr_counts}
 
-    def create_booking(self, plan: CreationPlan) -> None:
-        self.calls.append("create_booking")
+    def limit_counts(self, keys: list[str]) -> dict[str, LimitCount]:
+        self.calls.append("limit_counts")
+        return {key: self.limits[key] for key in keys if key in self.limits}
+
+    def booker_bookings(self, booker_key: str, from_min: int) -> list[BookerBooking]:
+        self.calls.append("booker_bookings")
+        return [b for b in self.booker_index.get(booker_key, {}).values() if b.start_min >= from_min]
+
+    def seat_slots(self, event_type_id: int, from_min: int, to_min: int) -> list[SeatSlot]:
+        return [s for (t, start), s in self.slots.items() if t == event_type_id and from_min <= start <= to_min]
+
+    def seats(self, booking_uid: str) -> list[Seat]:
+        return sorted(self.seat_items.get(booking_uid, {}).values(), key=lambda s: s.created_at)
+
+    def get_payment(self, payment_uid: str) -> Payment | None:
+        return self.payments.get(payment_uid)
+
+    # the one write ---------------------------------------------------------------------------------------------
+    def write(self, plan: BookingWrite) -> None:
+        self.calls.append("write")
         with self._lock:
-            taken = {host for host, bucket in plan.lock_keys if (host, bucket) in self.locks}
-            if taken:
-                raise SlotTaken(taken)
-            if plan.duplicate_key and plan.duplicate_key in self.duplicates and (
-                self.duplicates[plan.duplicate_key] != plan.stale_duplicate_uid
+            self._check(plan)
+            self._apply(plan)
+
+    def _check(self, plan: BookingWrite) -> None:
+        released_locks = {tuple(k): r.record.uid for r in plan.releases for k in r.lock_keys}
+        released_guards = {r.duplicate_key: r.record.uid for r in plan.releases if r.duplicate_key}
+        for item in [*plan.releases, *plan.changes]:
+            current = self.bookings.get(item.record.uid)
+            if current is None or current.version != item.expected_version:
+                raise StaleBooking(item.record.uid)
+        taken = {host for new in plan.creates for host, bucket in new.lock_keys
+                 if (host, bucket) in self.locks and released_locks.get((host, bucket)) != self.locks[(host, bucket)]}
+        if taken:
+            raise SlotTaken(taken)
+        for opened in plan.seat_opens:
+            if (opened.slot.event_type_id, opened.slot.start_min) in self.slots:
+                raise SeatSlotOpened()
+        for seat_op in [*plan.seat_opens, *plan.seat_joins]:
+            if (seat_op.slot.event_type_id, seat_op.slot.start_min, seat_op.seat.attendee.email.lower()) in self.seat_guards:
+                raise AlreadySeated()
+        for joined in plan.seat_joins:
+            slot = self.slots.get((joined.slot.event_type_id, joined.slot.start_min))
+            if slot is None or slot.booking_uid != joined.slot.booking_uid or slot.taken >= slot.capacity:
+                raise SeatsFull()
+        for new in plan.creates:
+            key = new.duplicate_key
+            if key and key in self.duplicates and self.duplicates[key] not in (
+                new.stale_duplicate_uid, released_guards.get(key)
             ):
-                raise DuplicateBooking(self.duplicates[plan.duplicate_key])
-            record = plan.record
-            self.bookings[record.uid] = record
-            for host, bucket in plan.lock_keys:
-                self.locks[(host, bucket)] = record.uid
-            for host, host_booking in plan.host_bookings:
-                self.host_index.setdefault(host, []).append(host_booking)
-            if plan.duplicate_key:
-                self.duplicates[plan.duplicate_key] = record.uid
-            if plan.round_robin:
-                key = (plan.round_robin.event_type_id, plan.round_robin.period, plan.round_robin.host_id)
-                self.rr_counts[key] = self.rr_counts.get(key, 0) + 1
-            self.outbox.extend(plan.events)
+                raise DuplicateBooking()
+        for delta in plan.limits:
+            current = self.limits.get(delta.key, LimitCount(0, 0))
+            if delta.count > 0 and delta.max_count is not None and current.count + delta.count > delta.max_count:
+                raise LimitReached(delta.key)
+            if delta.minutes > 0 and delta.max_minutes is not None and current.minutes + delta.minutes > delta.max_minutes:
+                raise LimitReached(delta.key)
+        for payment in plan.payments:
+            existing = self.payments.get(payment.payment_uid)
+            if plan.payment_expected_status and (existing is None or existing.status != plan.payment_expected_status):
+                raise PaymentAlreadySettled()
+
+    def _apply(self, plan: BookingWrite) -> None:
+        for release in plan.releases:
+            record = release.record
+            record.version = release.expected_version + 1
+            self.bookings[record.uid] = copy.deepcopy(record)
+            for host in release.host_ids:
+                self.host_index.get(host, {}).pop(record.uid, None)
+            for key in release.lock_keys:
+                if self.locks.get(tuple(key)) == record.uid:
+                    del self.locks[tuple(key)]
+            if release.duplicate_key and self.duplicates.get(release.duplicate_key) == record.uid:
+                del self.duplicates[release.duplicate_key]
+            if release.booker_key:
+                self.booker_index.get(release.booker_key, {}).pop(record.uid, None)
+            if release.seat_slot is not None:
+                self.slots.pop((release.seat_slot.event_type_id, release.seat_slot.start_min), None)
+                for seat in release.seats:
+                    self.seat_items.get(seat.booking_uid, {}).pop(seat.seat_uid, None)
+                    self.seat_guards.discard((release.seat_slot.event_type_id, release.seat_slot.start_min,
+                                              seat.attendee.email.lower()))
+        for new in plan.creates:
+            record = new.record
+            record.version = 1
+            self.bookings[record.uid] = copy.deepcopy(record)
+            for host, hb in new.host_bookings:
+                self.host_index.setdefault(host, {})[record.uid] = hb
+            for key in new.lock_keys:
+                self.locks[tuple(key)] = record.uid
+            if new.duplicate_key:
+                self.duplicates[new.duplicate_key] = record.uid
+            if new.booker_key:
+                start = new.host_bookings[0][1].start_min
+                self.booker_index.setdefault(new.booker_key, {})[record.uid] = BookerBooking(record.uid, start, record.status)
+        for change in plan.changes:
+            record = change.record
+            record.version = change.expected_version + 1
+            self.bookings[record.uid] = copy.deepcopy(record)
+            for host in change.host_ids:
+                old = self.host_index.get(host, {}).get(record.uid)
+                if old:
+                    self.host_index[host][record.uid] = _with_status(old, record.status)
+            if change.booker_key:
+                self.booker_index.setdefault(change.booker_key, {})[record.uid] = BookerBooking(
+                    record.uid, change.start_min, record.status)
+        for delta in plan.limits:
+            current = self.limits.get(delta.key, LimitCount(0, 0))
+            self.limits[delta.key] = LimitCount(current.count + delta.count, current.minutes + delta.minutes)
+        for rr in plan.round_robin:
+            key = (rr.event_type_id, rr.period, rr.host_id)
+            self.rr_counts[key] = self.rr_counts.get(key, 0) + rr.delta
+        for opened in plan.seat_opens:
+            slot = opened.slot
+            self.slots[(slot.event_type_id, slot.start_min)] = SeatSlot(slot.event_type_id, slot.start_min,
+                                                                        slot.booking_uid, 1, slot.capacity)
+            self._seat(slot, opened.seat)
+        for joined in plan.seat_joins:
+            key = (joined.slot.event_type_id, joined.slot.start_min)
+            slot = self.slots[key]
+            self.slots[key] = SeatSlot(slot.event_type_id, slot.start_min, slot.booking_uid, slot.taken + 1, slot.capacity)
+            self._seat(slot, joined.seat)
+        for left in plan.seat_leaves:
+            key = (left.slot.event_type_id, left.slot.start_min)
+            slot = self.slots[key]
+            if left.close:
+                del self.slots[key]
+            else:
+                self.slots[key] = SeatSlot(slot.event_type_id, slot.start_min, slot.booking_uid, slot.taken - 1,
+                                           slot.capacity)
+            self.seat_items.get(left.seat.booking_uid, {}).pop(left.seat.seat_uid, None)
+            self.seat_guards.discard((*key, left.seat.attendee.email.lower()))
+        for payment in plan.payments:
+            self.payments[payment.payment_uid] = payment
+        self.outbox.extend(plan.events)
+
+    def _seat(self, slot: SeatSlot, seat: Seat) -> None:
+        self.seat_items.setdefault(seat.booking_uid, {})[seat.seat_uid] = seat
+        self.seat_guards.add((slot.event_type_id, slot.start_min, seat.attendee.email.lower()))
+
+
+def _with_status(booking: HostBooking, status: str) -> HostBooking:
+    return HostBooking(booking.uid, booking.event_type_id, booking.start_min, booking.end_min,
+                       booking.busy_start_min, booking.busy_end_min, status)

@@ -83,7 +83,7 @@ class Routes:
 
 
 @lru_cache(maxsize=1)
-def _admin_key() -> str | None:
+def configured_admin_key() -> str | None:
     config = settings()
     if config.admin_api_key:
         return config.admin_api_key
@@ -96,7 +96,7 @@ def _admin_key() -> str | None:
 
 def admin_key_matches(authorization: str) -> bool:
     scheme, _, token = authorization.partition(" ")
-    expected = _admin_key()
+    expected = configured_admin_key()
     return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), expected or "")
 
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
+from booking_core import clock
+from booking_core.domain.access import BlocklistInput, PrivateLinkInput, RoutingFormResponseInput
+from booking_core.domain.bookings import DeclineInput
 from booking_core.domain.event_types import EventTypeInput, EventTypePatch
 from booking_core.domain.users import ScheduleInput, SchedulePatch, UserInput, UserPatch
+from booking_core.repositories.bookings import DynamoBookingStore
+from booking_core.services.access import Access
+from booking_core.services.changes import confirm, decline
 from booking_core.services.management import Management
 from routes.http import Routes, ok
 
@@ -56,3 +61,46 @@ def register(routes: Routes) -> None:
     def delete_event_type(event_type_id: Annotated[int, Path()]):
         service.delete_event_type(event_type_id)
         return ok(None)
+
+
+def register_access(routes: Routes) -> None:
+    """Blocklist, private links, routing form responses, and the host's decision on pending bookings."""
+    access = Access()
+    store = DynamoBookingStore()
+
+    @routes.admin("POST", "/v2/blocklist", tags=["blocklist"], summary="Block an email or a domain",
+                  description="`block` refuses the booker (403 booker_email_blocked), drops such guests and never "
+                              "books such hosts; `requireLogin` needs a booker JWT for that address.")
+    def add_block(body: Annotated[BlocklistInput, Body()]):
+        return ok(access.add_block(body, clock.now()), 201)
+
+    @routes.admin("GET", "/v2/blocklist", tags=["blocklist"], summary="List blocklist entries")
+    def list_blocks():
+        return ok(access.list_blocks())
+
+    @routes.admin("DELETE", "/v2/blocklist/<entry_id>", tags=["blocklist"], summary="Remove a blocklist entry")
+    def remove_block(entry_id: Annotated[int, Path()]):
+        access.remove_block(entry_id)
+        return ok(None)
+
+    @routes.admin("POST", "/v2/event-types/<event_type_id>/private-links", tags=["event types"],
+                  summary="Create a private link")
+    def create_link(event_type_id: Annotated[int, Path()], body: Annotated[PrivateLinkInput, Body()]):
+        return ok(access.create_link(event_type_id, body, clock.now()), 201)
+
+    @routes.admin("GET", "/v2/event-types/<event_type_id>/private-links", tags=["event types"],
+                  summary="List private links")
+    def list_links(event_type_id: Annotated[int, Path()]):
+        return ok(access.list_links(event_type_id, clock.now()))
+
+    @routes.admin("POST", "/v2/routing-form-responses", tags=["routing forms"], summary="Record a routing response")
+    def create_routing_response(body: Annotated[RoutingFormResponseInput, Body()]):
+        return ok(access.create_routing_response(body, clock.now()), 201)
+
+    @routes.admin("POST", "/v2/bookings/<uid>/confirm", tags=["bookings"], summary="Confirm a pending booking")
+    def confirm_booking(uid: Annotated[str, Path()]):
+        return ok(confirm(store, uid, clock.now()))
+
+    @routes.admin("POST", "/v2/bookings/<uid>/decline", tags=["bookings"], summary="Decline a pending booking")
+    def decline_booking(uid: Annotated[str, Path()], body: Annotated[DeclineInput, Body()]):
+        return ok(decline(store, uid, body.reason, clock.now()))

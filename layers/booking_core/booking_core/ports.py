@@ -1,6 +1,6 @@
-"""The small interfaces the booking pipeline uses to read and write; repositories implement them.
+"""The small interfaces the booking pipeline and booking changes use to read and write; repositories implement them.
 
-Phases never see a table layout: they ask for domain objects and hand over a creation plan.
+Phases never see a table layout: they ask for domain objects and hand over a `BookingWrite`, one transaction.
 """
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from booking_core.domain.bookings import BookingRecord
+from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
+from booking_core.domain.bookings import Attendee, BookingRecord
 from booking_core.domain.event_types import EventType
+from booking_core.domain.payments import Payment
 from booking_core.domain.users import Schedule, User
 
 
@@ -30,6 +32,7 @@ class HostBooking:
 class HostConfig:
     user: User
     schedules: list[Schedule]
+    blocked: bool = False  # a `block` blocklist entry matches the host's email or domain
 
     def schedule(self, schedule_id: int | None) -> Schedule | None:
         wanted = schedule_id if schedule_id is not None else self.user.default_schedule_id
@@ -40,11 +43,67 @@ class HostConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SeatSlot:
+    """The seated booking of an event type at one start, and how many seats it has taken."""
+
+    event_type_id: int
+    start_min: int
+    booking_uid: str
+    taken: int
+    capacity: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    seat_uid: str
+    booking_uid: str
+    attendee: Attendee
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookerBooking:
+    """One of a booker's bookings of a type (for the active-bookings limit)."""
+
+    uid: str
+    start_min: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class LimitCount:
+    count: int
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestKeys:
+    """Everything keyed by the request alone, fetched in one round."""
+
+    event_type_id: int
+    duplicate_key: str | None = None
+    blocklist: tuple[tuple[str, str], ...] = ()
+    private_link: str | None = None
+    routing_response_id: int | None = None
+    seat_start_min: int | None = None
+    seat_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RequestData:
     """What the first read round returns for a booking request."""
 
     event_type: EventType | None
     duplicate_uid: str | None
+    blocklist: list[BlocklistEntry] = field(default_factory=list)
+    private_link: PrivateLink | None = None
+    routing_response: RoutingFormResponse | None = None
+    seat_slot: SeatSlot | None = None
+    seat_taken_by_email: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,28 +114,109 @@ class OutboxEvent:
     created_at: str
 
 
+# -- writes ------------------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class NewBooking:
+    """A booking to create, holding its slot: locks, host intervals, guards and indexes."""
+
+    record: BookingRecord
+    lock_keys: list[tuple[int, int]]
+    host_bookings: list[tuple[int, HostBooking]]
+    duplicate_key: str | None = None
+    stale_duplicate_uid: str | None = None
+    booker_key: str | None = None
+
+
+@dataclass(slots=True)
+class Release:
+    """A booking leaving the calendar (cancelled, rejected, rescheduled away): its slot is freed in the same write."""
+
+    record: BookingRecord  # the updated record (new status) to store
+    expected_version: int
+    lock_keys: list[tuple[int, int]]
+    host_ids: list[int]
+    start_min: int
+    duplicate_key: str | None = None
+    booker_key: str | None = None
+    seat_slot: SeatSlot | None = None  # a seated booking going away takes its seat slot and seats with it
+    seats: list[Seat] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class StatusChange:
+    """A booking whose record changes but which keeps its slot (confirmed, paid)."""
+
+    record: BookingRecord
+    expected_version: int
+    host_ids: list[int]
+    start_min: int
+    booker_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LimitDelta:
+    """Change to one booking-limit counter; increments are conditional on staying within the limits."""
+
+    key: str
+    count: int
+    minutes: int
+    max_count: int | None = None
+    max_minutes: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class RoundRobinIncrement:
     event_type_id: int
     period: str
     host_id: int
+    delta: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SeatOpen:
+    """The first seat: creates the seat slot (fails if another first seat won)."""
+
+    slot: SeatSlot
+    seat: Seat
+
+
+@dataclass(frozen=True, slots=True)
+class SeatJoin:
+    """A further seat: takes one of the slot's remaining seats."""
+
+    slot: SeatSlot
+    seat: Seat
+
+
+@dataclass(frozen=True, slots=True)
+class SeatLeave:
+    """A seat released; `close` when it was the last one (the slot goes with it)."""
+
+    slot: SeatSlot
+    seat: Seat
+    close: bool
 
 
 @dataclass(slots=True)
-class CreationPlan:
-    """Everything one create transaction writes: all or nothing."""
+class BookingWrite:
+    """Everything one transaction writes: all or nothing."""
 
-    record: BookingRecord
-    lock_keys: list[tuple[int, int]]
-    host_bookings: list[tuple[int, HostBooking]]
-    duplicate_key: str | None
-    stale_duplicate_uid: str | None
-    round_robin: RoundRobinIncrement | None
+    creates: list[NewBooking] = field(default_factory=list)
+    releases: list[Release] = field(default_factory=list)
+    changes: list[StatusChange] = field(default_factory=list)
+    limits: list[LimitDelta] = field(default_factory=list)
+    round_robin: list[RoundRobinIncrement] = field(default_factory=list)
+    seat_opens: list[SeatOpen] = field(default_factory=list)
+    seat_joins: list[SeatJoin] = field(default_factory=list)
+    seat_leaves: list[SeatLeave] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    payment_expected_status: str | None = None  # for payment updates: the status they must still have
     events: list[OutboxEvent] = field(default_factory=list)
 
 
+# -- failures a write can report -----------------------------------------------------------------------------------
 class SlotTaken(Exception):
-    """The create transaction found a slot lock held: those hosts were booked meanwhile."""
+    """A slot lock is held: those hosts were booked meanwhile."""
 
     def __init__(self, host_ids: set[int]) -> None:
         super().__init__(f"slot taken for hosts {sorted(host_ids)}")
@@ -86,15 +226,45 @@ class SlotTaken(Exception):
 class DuplicateBooking(Exception):
     """The same attendee already holds a booking of this type at this start."""
 
-    def __init__(self, uid: str | None) -> None:
-        super().__init__("duplicate booking")
-        self.uid = uid
+
+class LimitReached(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"booking limit reached for {key}")
+        self.key = key
+
+
+class SeatSlotOpened(Exception):
+    """Another attendee opened this seat slot first: join it instead."""
+
+
+class SeatsFull(Exception):
+    pass
+
+
+class AlreadySeated(Exception):
+    pass
+
+
+class StaleBooking(Exception):
+    """The booking changed since it was read (version mismatch)."""
+
+
+class PaymentAlreadySettled(Exception):
+    pass
+
+
+class TransactionTooLarge(Exception):
+    """The change needs more items than one DynamoDB transaction holds."""
+
+
+class WriteContention(Exception):
+    """Concurrent writers kept colliding on the same items; the request can be retried."""
 
 
 class BookingStore(Protocol):
-    def fetch_request_data(self, event_type_id: int, duplicate_key: str | None) -> RequestData: ...
+    def fetch_request_data(self, keys: RequestKeys) -> RequestData: ...
 
-    def next_booking_id(self) -> int: ...
+    def next_booking_ids(self, count: int = 1) -> list[int]: ...
 
     def get_booking(self, uid: str) -> BookingRecord | None: ...
 
@@ -104,4 +274,14 @@ class BookingStore(Protocol):
 
     def round_robin_counts(self, event_type_id: int, period: str, host_ids: list[int]) -> dict[int, int]: ...
 
-    def create_booking(self, plan: CreationPlan) -> None: ...
+    def limit_counts(self, keys: list[str]) -> dict[str, LimitCount]: ...
+
+    def booker_bookings(self, booker_key: str, from_min: int) -> list[BookerBooking]: ...
+
+    def seat_slots(self, event_type_id: int, from_min: int, to_min: int) -> list[SeatSlot]: ...
+
+    def seats(self, booking_uid: str) -> list[Seat]: ...
+
+    def get_payment(self, payment_uid: str) -> Payment | None: ...
+
+    def write(self, plan: BookingWrite) -> None: ...

@@ -84,6 +84,27 @@ class CreateBookingInput(LenientModel):
         return value.astimezone(UTC)
 
 
+class RescheduleInput(LenientModel):
+    start: AwareDatetime
+    rescheduled_by: Email | None = None
+    rescheduling_reason: str | None = Field(default=None, max_length=2000)
+    seat_uid: str | None = Field(default=None, max_length=100)
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+
+class CancelInput(LenientModel):
+    cancellation_reason: str | None = Field(default=None, max_length=2000)
+    seat_uid: str | None = Field(default=None, max_length=100)
+
+
+class DeclineInput(LenientModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 class Attendee(CamelModel):
     name: str
     email: str
@@ -103,6 +124,22 @@ class HostRef(CamelModel):
 class EventTypeRef(CamelModel):
     id: int
     slug: str
+
+
+class AssignmentReason(CamelModel):
+    routing_form_response_id: int
+    reason: str
+
+
+class Reference(CamelModel):
+    type: Literal["caldav", "google_calendar", "jitsi"]
+    uid: str
+    meeting_url: str | None = None
+
+
+# Optional booking fields shown only when they apply (the contract marks them with "?").
+OPTIONAL_FIELDS = ("seatUid", "seatsRemaining", "recurringBookingUid", "paymentRequired", "paymentUid",
+                   "assignmentReason", "references", "isDryRun")
 
 
 class Booking(CamelModel):
@@ -131,6 +168,13 @@ class Booking(CamelModel):
     rescheduling_reason: str | None = None
     rescheduled_from_uid: str | None = None
     rescheduled_to_uid: str | None = None
+    seat_uid: str | None = None
+    seats_remaining: int | None = None
+    recurring_booking_uid: str | None = None
+    payment_required: bool | None = None
+    payment_uid: str | None = None
+    assignment_reason: AssignmentReason | None = None
+    references: list[Reference] | None = None
     is_dry_run: bool | None = None
 
 
@@ -143,15 +187,33 @@ class BookingRecord(Booking):
     duplicate_key: str | None = None
     routing_form_response_id: int | None = None
     private_link: str | None = None
+    version: int = 1
+    before_buffer: int = 0
+    after_buffer: int = 0
+    booker_email: str | None = Field(default=None, description="the attendee email as used for matching")
+    paid: bool = False
+    needs_confirmation: bool = False
+    price_amount: int | None = None
+    price_currency: str | None = None
+    seats_capacity: int | None = None
+    show_attendee_info: bool = False
+    limit_keys: list[str] = Field(default_factory=list, description="booking-limit counters this booking counts in")
+    round_robin_key: tuple[int, str, int] | None = None
+    rescheduled_by: str | None = None
 
     @property
     def organizer(self) -> HostRef:
         return self.hosts[0]
 
+    @property
+    def is_seated(self) -> bool:
+        return self.seats_capacity is not None
+
     def public(self) -> dict[str, Any]:
         body = self.model_dump(mode="json", by_alias=True, include=set(Booking.model_fields), exclude_none=False)
-        if body.get("isDryRun") is None:
-            body.pop("isDryRun", None)
+        for key in OPTIONAL_FIELDS:
+            if body.get(key) is None:
+                body.pop(key, None)
         return body
 
 

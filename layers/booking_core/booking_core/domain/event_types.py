@@ -168,6 +168,10 @@ class EventTypeInput(EventTypeFields):
             raise ValueError("ownerId is for single-host types; team types list hosts")
         if len({host.user_id for host in self.hosts}) != len(self.hosts):
             raise ValueError("each host may appear once")
+        if self.seats is not None and self.price is not None and self.price.amount > 0:
+            raise ValueError("seated event types cannot be priced (each seat would need its own payment)")
+        if self.seats is not None and self.confirmation_policy is not None:
+            raise ValueError("seated event types cannot require confirmation (as in cal.com)")
         return self
 
     @property

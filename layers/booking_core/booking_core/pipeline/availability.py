@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from booking_core.concurrency import gather
 from booking_core.config import LOCK_BUCKET_MINUTES
+from booking_core.domain import limits
 from booking_core.domain.availability import (
     HostAvailability,
     SlotRules,
@@ -16,18 +19,19 @@ from booking_core.domain.availability import (
     window_bounds,
 )
 from booking_core.domain.event_types import EventType
+from booking_core.domain.recurrence import occurrences
 from booking_core.domain.round_robin import period_key
+from booking_core.domain.users import Schedule
 from booking_core.errors import DomainError
 from booking_core.pipeline.context import AvailabilityLoaded, EnrichedBooking, LoadedHost
-from booking_core.domain.users import Schedule
-from booking_core.ports import BookingStore, HostConfig
-from booking_core.timeutil import zone
+from booking_core.ports import BookingStore, HostConfig, LimitCount
+from booking_core.timeutil import from_minutes, local_date, to_minutes, zone
 
-# Availability around one requested start: a day each way covers every window and buffer that can touch it.
-_AROUND_START = 24 * 60
+# Availability around a requested start: a day each way covers every window and buffer that can touch it.
+AROUND = 24 * 60
 
 
-def _host_calls(store: BookingStore, host_ids: list[int], from_min: int, to_min: int) -> list[Callable[[], Any]]:
+def host_calls(store: BookingStore, host_ids: list[int], from_min: int, to_min: int) -> list[Callable[[], Any]]:
     calls: list[Callable[[], Any]] = []
     for host_id in host_ids:
         calls.append(lambda host_id=host_id: store.load_host(host_id))
@@ -35,12 +39,7 @@ def _host_calls(store: BookingStore, host_ids: list[int], from_min: int, to_min:
     return calls
 
 
-def load_hosts(store: BookingStore, host_ids: list[int], from_min: int, to_min: int) -> dict[int, LoadedHost]:
-    """Every host's configuration and busy time over the range, all fetched concurrently (one round trip)."""
-    return _assemble(host_ids, gather(_host_calls(store, host_ids, from_min, to_min)))
-
-
-def _assemble(host_ids: list[int], results: list[Any]) -> dict[int, LoadedHost]:
+def assemble_hosts(host_ids: list[int], results: list[Any]) -> dict[int, LoadedHost]:
     hosts: dict[int, LoadedHost] = {}
     for index, host_id in enumerate(host_ids):
         config, bookings = results[2 * index], results[2 * index + 1]
@@ -49,25 +48,68 @@ def _assemble(host_ids: list[int], results: list[Any]) -> dict[int, LoadedHost]:
     return hosts
 
 
+def limit_candidate_keys(event_type: EventType, from_min: int, to_min: int) -> list[str]:
+    """Every booking-limit counter a start in [from_min, to_min) can fall in, whatever the type's time zone."""
+    if not limits.configured_periods(event_type):
+        return []
+    keys: list[str] = []
+    day = local_date(from_min, ZoneInfo("UTC")) - timedelta(days=1)
+    last = local_date(to_min, ZoneInfo("UTC")) + timedelta(days=1)
+    while day <= last:
+        for period in limits.configured_periods(event_type):
+            key = limits.counter_key(event_type.id, period, day)
+            if key not in keys:
+                keys.append(key)
+        day += timedelta(days=1)
+    return keys
+
+
+def approximate_starts(enriched: EnrichedBooking) -> list[int]:
+    """Occurrence starts computed in UTC: within an hour of the real ones, enough to size the reads."""
+    start = enriched.request.start_min
+    recurrence = enriched.event_type.recurrence
+    if not enriched.is_recurring or recurrence is None:
+        return [start]
+    return [
+        to_minutes(moment)
+        for moment in occurrences(from_minutes(start), recurrence.frequency, recurrence.interval,
+                                  enriched.occurrence_count, ZoneInfo("UTC"))
+    ]
+
+
 def load_availability(enriched: EnrichedBooking, store: BookingStore) -> AvailabilityLoaded:
-    """Hosts, their busy time around the start, and round-robin counts: one concurrent round of reads."""
+    """Hosts, their busy time over the booking's span, round-robin counts, limit counters and the booker's
+    bookings: one concurrent round of reads."""
     event_type = enriched.event_type
     host_ids = event_type.host_ids
-    start = enriched.request.start_min
-    from_min, to_min = start - _AROUND_START, enriched.end_min + _AROUND_START
-    calls = _host_calls(store, host_ids, from_min, to_min)
-    period = None
+    starts = approximate_starts(enriched)
+    from_min, to_min = starts[0] - AROUND, starts[-1] + enriched.length + AROUND
+    calls = host_calls(store, host_ids, from_min, to_min)
+    extras: dict[str, int] = {}
+
+    def extra(name: str, call: Callable[[], Any]) -> None:
+        extras[name] = len(calls)
+        calls.append(call)
+
     pool_ids = [host_id for host_id in host_ids if not event_type.is_fixed(host_id)]
+    period = None
     if enriched.is_round_robin and pool_ids:
         period = period_key(enriched.request.input.start)
-        calls.append(lambda: store.round_robin_counts(event_type.id, period, pool_ids))
+        extra("rr", lambda: store.round_robin_counts(event_type.id, period, pool_ids))
+    limit_keys = limit_candidate_keys(event_type, starts[0], starts[-1] + 1)
+    if limit_keys:
+        extra("limits", lambda: store.limit_counts(limit_keys))
+    if event_type.booker_active_bookings_limit and not enriched.is_rescheduling:
+        now_min = enriched.request.now_min
+        extra("booker", lambda: store.booker_bookings(enriched.booker_key, now_min))
     results = gather(calls)
-    counts = results[2 * len(host_ids)] if period else {}
     return AvailabilityLoaded(
         enriched=enriched,
-        hosts=_assemble(host_ids, results),
-        round_robin_counts=counts,
+        hosts=assemble_hosts(host_ids, results),
+        round_robin_counts=results[extras["rr"]] if "rr" in extras else {},
         round_robin_period=period,
+        limit_counts=results[extras["limits"]] if "limits" in extras else {},
+        booker_bookings=results[extras["booker"]] if "booker" in extras else [],
     )
 
 
@@ -79,12 +121,12 @@ class BookableHosts:
 
 
 def bookable_hosts(event_type: EventType, hosts: dict[int, LoadedHost]) -> BookableHosts:
-    """Hosts that can be booked: configured, existing and not locked. None left -> 422 event_type_no_hosts."""
+    """Hosts that can be booked: configured, existing, not locked, not blocked. None left -> event_type_no_hosts."""
     fixed: list[int] = []
     pool: list[int] = []
     for host_id in event_type.host_ids:
         host = hosts.get(host_id)
-        if host is None or host.config.user.locked:
+        if host is None or host.config.user.locked or host.config.blocked:
             continue
         (fixed if event_type.is_fixed(host_id) else pool).append(host_id)
     if not fixed and not pool:
@@ -102,8 +144,7 @@ def _schedule_for(config: HostConfig, event_type: EventType) -> Schedule | None:
 def host_availability(
     host: LoadedHost, event_type: EventType, from_min: int, to_min: int, ignore_uids: Iterable[str] = ()
 ) -> HostAvailability:
-    """Working windows from the host's schedule for this type (the type's scheduleId if it is the host's, else the
-    host's default) and busy time from their active bookings."""
+    """Working windows from the host's schedule for this type and busy time from their active bookings."""
     schedule = _schedule_for(host.config, event_type)
     windows = WorkingHours.from_schedule(schedule).windows(from_min, to_min) if schedule else []
     ignored = set(ignore_uids)
@@ -122,7 +163,7 @@ def slot_rules(
     if event_type.booking_window is not None:
         window = event_type.booking_window
 
-        def has_availability(day: Any) -> bool:
+        def has_availability(day: date) -> bool:
             return bool(working_hours and working_hours.day_ranges(day))
 
         window_start, window_end = window_bounds(
@@ -140,7 +181,9 @@ def slot_rules(
     )
 
 
-def first_working_hours(event_type: EventType, hosts: dict[int, LoadedHost], bookable: BookableHosts) -> WorkingHours | None:
+def first_working_hours(
+    event_type: EventType, hosts: dict[int, LoadedHost], bookable: BookableHosts
+) -> WorkingHours | None:
     schedule = _schedule_for(hosts[(bookable.fixed or bookable.pool)[0]].config, event_type)
     return WorkingHours.from_schedule(schedule) if schedule else None
 
@@ -153,7 +196,26 @@ def available_slots(
     from_min: int,
     to_min: int,
     ignore_uids: Iterable[str] = (),
+    pool: list[int] | None = None,
 ) -> dict[int, tuple[int, ...]]:
-    fixed = [host_availability(hosts[h], event_type, from_min, to_min, ignore_uids) for h in bookable.fixed]
-    pool = [host_availability(hosts[h], event_type, from_min, to_min, ignore_uids) for h in bookable.pool]
-    return compute_slots(fixed, pool, rules, from_min, to_min)
+    pool_ids = bookable.pool if pool is None else pool
+    fixed_hosts = [host_availability(hosts[h], event_type, from_min, to_min, ignore_uids) for h in bookable.fixed]
+    pool_hosts = [host_availability(hosts[h], event_type, from_min, to_min, ignore_uids) for h in pool_ids]
+    return compute_slots(fixed_hosts, pool_hosts, rules, from_min, to_min)
+
+
+def limit_usage(counts: dict[str, LimitCount], key: str) -> limits.Usage:
+    found = counts.get(key)
+    return limits.Usage(found.count, found.minutes) if found else limits.Usage(0, 0)
+
+
+def within_limits(
+    event_type: EventType, counts: dict[str, LimitCount], start_min: int, length: int, tz_name: str
+) -> str | None:
+    """The limit error one more booking at `start_min` would hit, if any."""
+    for key in limits.keys_for_start(event_type, start_min, zone(tz_name)):
+        error = limits.exceeded(event_type, key, limit_usage(counts, key), limits.Usage(1, length))
+        if error:
+            return error
+    return None
+

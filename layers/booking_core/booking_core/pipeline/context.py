@@ -5,10 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
 from booking_core.domain.availability import SlotRules
 from booking_core.domain.bookings import BookingRecord, CreateBookingInput, HostRef
 from booking_core.domain.event_types import EventType
-from booking_core.ports import HostBooking, HostConfig
+from booking_core.ports import BookerBooking, HostBooking, HostConfig, LimitCount, Seat, SeatSlot
+
+
+@dataclass(frozen=True, slots=True)
+class Rescheduling:
+    """What a reschedule moves: the original booking (and, for a seated booking, the caller's seat)."""
+
+    original: BookingRecord
+    seat: Seat | None = None
+    seat_slot: SeatSlot | None = None
+    rescheduled_by: str | None = None
+    reason: str | None = None
+
+    @property
+    def frees_original(self) -> bool:
+        """The original's slot is freed by this reschedule (always, except a seat leaving others behind)."""
+        return self.seat is None or self.seat_slot is None or self.seat_slot.taken <= 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,24 +37,41 @@ class BookingRequest:
     start_min: int
     now_min: int
     signed_in_email: str | None = None
+    rescheduling: Rescheduling | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class EnrichedBooking:
-    """The request with its event type and derived flags."""
+    """The request with its event type, everything keyed by the request, and derived flags."""
 
     request: BookingRequest
     event_type: EventType
     length: int
     end_min: int
-    booking_id: int | None
+    booking_ids: list[int]
+    occurrence_count: int
     duplicate_key: str | None
     duplicate_uid: str | None
+    guests: list[str]
+    blocklist: list[BlocklistEntry]
+    private_link: PrivateLink | None
+    routing_response: RoutingFormResponse | None
+    seat_slot: SeatSlot | None
+    seat_taken_by_email: bool
+    booker_key: str
+    needs_confirmation: bool
+    payment_required: bool
     is_dry_run: bool
     is_team_event: bool
     is_round_robin: bool
     is_seated: bool
-    is_rescheduling: bool = False
+    is_recurring: bool
+    is_rescheduling: bool
+
+    @property
+    def joins_seat(self) -> bool:
+        """A seated type whose booking at this start already exists: the attendee takes a seat in it."""
+        return self.is_seated and self.seat_slot is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,25 +82,29 @@ class LoadedHost:
 
 @dataclass(frozen=True, slots=True)
 class AvailabilityLoaded:
-    """Hosts with their schedules and busy time around the requested start, and round-robin counts."""
+    """Hosts with schedules and busy time over the booking's span, round-robin counts, limit counters."""
 
     enriched: EnrichedBooking
     hosts: dict[int, LoadedHost]
     round_robin_counts: dict[int, int] = field(default_factory=dict)
     round_robin_period: str | None = None
+    limit_counts: dict[str, LimitCount] = field(default_factory=dict)
+    booker_bookings: list[BookerBooking] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class ValidatedBooking:
-    """Everything creation needs: the slot is free for the chosen hosts (best round-robin choice first)."""
+    """Everything creation needs: each occurrence is free for the fixed hosts and the ranked round-robin hosts."""
 
     loaded: AvailabilityLoaded
     rules: SlotRules
+    tz_name: str
+    starts: list[int]  # every occurrence's start (one unless recurring)
     fixed_host_ids: list[int]
     round_robin_ranking: list[int]
-    guests: list[str]
     title: str
     location: str | None
+    limit_keys: list[list[str]]  # per occurrence
 
     def hosts_for(self, round_robin_host: int | None) -> list[int]:
         return self.fixed_host_ids + ([round_robin_host] if round_robin_host is not None else [])
@@ -78,7 +116,12 @@ class ValidatedBooking:
 
 @dataclass(frozen=True, slots=True)
 class CreatedBooking:
-    """The outcome: the booking (new, or the existing one for a repeated request)."""
+    """The outcome: the booking(s) made (several for a recurring series), or the existing one for a repeat."""
 
-    booking: BookingRecord
+    bookings: list[BookingRecord]
     created: bool
+    seat_uid: str | None = None
+
+    @property
+    def booking(self) -> BookingRecord:
+        return self.bookings[0]

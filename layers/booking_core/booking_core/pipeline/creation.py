@@ -1,24 +1,45 @@
-"""Creation: build the booking record and write it, with its locks and its event, in one transaction."""
+"""Creation: the booking handlers. Each builds its records and writes them in ONE transaction with their locks,
+guards, counters and events.
+
+- SingleSeatBookingHandler (`create_single_seat`): one booking, or every occurrence of a recurring series
+- MultiSeatBookingHandler (`open_seat`, `join_seat`): the first attendee opens the seated booking, later ones join
+- RescheduleSingleSeat (`reschedule_single_seat`) and RescheduleMultiSeat (`reschedule_seat`)
+"""
 
 from __future__ import annotations
 
 import secrets
+import uuid
+from collections import defaultdict
 from datetime import datetime
 
 from booking_core.conferencing import PROVIDERS
-from booking_core.domain.bookings import BookingRecord, EventTypeRef
+from booking_core.domain import limits
+from booking_core.domain.bookings import Attendee, BookingRecord, EventTypeRef
 from booking_core.domain.event_types import EventType
+from booking_core.domain.payments import Payment
 from booking_core.errors import DomainError
 from booking_core.events.contracts import EventContext, new_event
-from booking_core.pipeline.context import CreatedBooking, ValidatedBooking
+from booking_core.payments import provider
+from booking_core.payments.base import PaymentError
+from booking_core.pipeline.context import CreatedBooking, EnrichedBooking, ValidatedBooking
 from booking_core.ports import (
     BookingStore,
-    CreationPlan,
+    BookingWrite,
     HostBooking,
+    LimitDelta,
+    LimitReached,
+    NewBooking,
+    Release,
     RoundRobinIncrement,
+    Seat,
+    SeatJoin,
+    SeatLeave,
+    SeatOpen,
+    SeatSlot,
     SlotTaken,
 )
-from booking_core.timeutil import from_minutes
+from booking_core.timeutil import from_minutes, iso_z, to_minutes
 
 
 def new_uid() -> str:
@@ -48,109 +69,400 @@ def lock_keys(host_ids: list[int], held: tuple[int, int], bucket: int) -> list[t
     return [(host_id, minute) for host_id in host_ids for minute in range(held[0], held[1], bucket)]
 
 
-def build_record(validated: ValidatedBooking, host_ids: list[int], now: datetime, status: str) -> BookingRecord:
+def status_of(enriched: EnrichedBooking, paid: bool) -> tuple[str, str]:
+    """(status, detail type): payment first, then the host's confirmation, else accepted."""
+    if enriched.payment_required and not paid:
+        return "pending", "bookingPaymentInitiated"
+    if enriched.needs_confirmation:
+        return "pending", "bookingRequested"
+    return "accepted", "bookingCreated"
+
+
+def context_of(record: BookingRecord, seat_uid: str | None = None) -> EventContext:
+    return EventContext(
+        private_link=record.private_link,
+        routing_form_response_id=record.routing_form_response_id,
+        seat_uid=seat_uid,
+        triggered_by="booker",
+    )
+
+
+def build_record(
+    validated: ValidatedBooking,
+    host_ids: list[int],
+    start_min: int,
+    booking_id: int,
+    now: datetime,
+    status: str,
+    limit_keys: list[str],
+) -> BookingRecord:
     enriched = validated.loaded.enriched
-    request = enriched.request
-    data = request.input
+    data = enriched.request.input
     event_type = enriched.event_type
-    held = validated.rules.held(request.start_min)
+    held = validated.rules.held(start_min)
     location, meeting_url = resolve_location(event_type, validated.location)
     return BookingRecord(
-        id=enriched.booking_id or 0,
+        id=booking_id,
         uid=new_uid(),
         title=validated.title,
         description=event_type.description,
         status=status,
-        start=from_minutes(request.start_min),
-        end=from_minutes(enriched.end_min),
+        start=from_minutes(start_min),
+        end=from_minutes(start_min + enriched.length),
         duration=enriched.length,
         event_type_id=event_type.id,
         event_type=EventTypeRef(id=event_type.id, slug=event_type.slug),
         hosts=[validated.host_ref(host_id) for host_id in host_ids],
-        attendees=[
-            {
-                "name": data.attendee.name,
-                "email": data.attendee.email,
-                "timeZone": data.attendee.time_zone,
-                "language": data.attendee.language,
-                "phoneNumber": data.attendee.phone_number,
-            }
-        ],
-        guests=validated.guests,
+        attendees=[Attendee(name=data.attendee.name, email=data.attendee.email, time_zone=data.attendee.time_zone,
+                            language=data.attendee.language, phone_number=data.attendee.phone_number)],
+        guests=_guests(enriched, validated),
         location=location,
         meeting_url=meeting_url,
         metadata=data.metadata,
         booking_fields_responses=data.booking_fields_responses,
         created_at=now,
         updated_at=now,
+        payment_required=True if enriched.payment_required else None,
         is_dry_run=True if enriched.is_dry_run else None,
         busy_start_min=held[0],
         busy_end_min=held[1],
         lock_keys=lock_keys(host_ids, held, validated.rules.bucket),
-        duplicate_key=enriched.duplicate_key,
+        duplicate_key=enriched.duplicate_key if start_min == enriched.request.start_min else None,
         routing_form_response_id=data.routing.response_id if data.routing else None,
         private_link=data.private_link,
+        before_buffer=event_type.before_event_buffer,
+        after_buffer=event_type.after_event_buffer,
+        booker_email=enriched.booker_key.split("#", 1)[1],
+        needs_confirmation=enriched.needs_confirmation,
+        price_amount=event_type.price.amount if enriched.payment_required and event_type.price else None,
+        price_currency=event_type.price.currency if enriched.payment_required and event_type.price else None,
+        seats_capacity=event_type.seats.seats_per_time_slot if event_type.seats else None,
+        show_attendee_info=bool(event_type.seats and event_type.seats.show_attendee_info),
+        limit_keys=limit_keys,
     )
 
 
-def plan_for(validated: ValidatedBooking, record: BookingRecord, round_robin_host: int | None) -> CreationPlan:
-    enriched = validated.loaded.enriched
+def _guests(enriched: EnrichedBooking, validated: ValidatedBooking) -> list[str]:
+    """Guests who are hosts of the type, the attendee, or repeated are dropped (blocked ones already were)."""
+    host_emails = {validated.loaded.hosts[h].config.user.email.lower() for h in validated.loaded.hosts}
+    attendee = enriched.request.input.attendee.email.lower()
+    out: list[str] = []
+    for guest in enriched.guests:
+        lowered = guest.lower()
+        if lowered in host_emails or lowered == attendee or lowered in {g.lower() for g in out}:
+            continue
+        out.append(guest)
+    return out
+
+
+def new_booking(record: BookingRecord, enriched: EnrichedBooking, start_min: int, stale_uid: str | None) -> NewBooking:
     host_ids = [host.id for host in record.hosts]
     host_booking = HostBooking(
         uid=record.uid,
         event_type_id=record.event_type_id,
-        start_min=enriched.request.start_min,
-        end_min=enriched.end_min,
+        start_min=start_min,
+        end_min=start_min + record.duration,
         busy_start_min=record.busy_start_min,
         busy_end_min=record.busy_end_min,
         status=record.status,
     )
-    detail_type = "bookingCreated" if record.status == "accepted" else "bookingRequested"
-    context = EventContext(
-        private_link=record.private_link,
-        routing_form_response_id=record.routing_form_response_id,
-        triggered_by="booker",
-    )
-    period = validated.loaded.round_robin_period
-    return CreationPlan(
+    return NewBooking(
         record=record,
         lock_keys=record.lock_keys,
         host_bookings=[(host_id, host_booking) for host_id in host_ids],
-        duplicate_key=enriched.duplicate_key,
-        stale_duplicate_uid=enriched.duplicate_uid,
-        round_robin=(
-            RoundRobinIncrement(enriched.event_type.id, period, round_robin_host)
-            if round_robin_host is not None and period
-            else None
-        ),
-        events=[new_event(detail_type, record, occurred_at=record.created_at, context=context)],
+        duplicate_key=record.duplicate_key,
+        stale_duplicate_uid=stale_uid,
+        booker_key=enriched.booker_key,
+    )
+
+
+def release_of(original: BookingRecord, updated: BookingRecord, booker_key: str | None) -> Release:
+    return Release(
+        record=updated,
+        expected_version=original.version,
+        lock_keys=[tuple(key) for key in original.lock_keys],  # type: ignore[misc]
+        host_ids=[host.id for host in original.hosts],
+        start_min=to_minutes(original.start),
+        duplicate_key=original.duplicate_key,
+        booker_key=booker_key,
+    )
+
+
+def limit_deltas(event_type: EventType, adds: list[BookingRecord], removes: list[BookingRecord]) -> list[LimitDelta]:
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for record in adds:
+        for key in record.limit_keys:
+            totals[key][0] += 1
+            totals[key][1] += record.duration
+    for record in removes:
+        for key in record.limit_keys:
+            totals[key][0] -= 1
+            totals[key][1] -= record.duration
+    deltas = []
+    for key, (count, minutes) in totals.items():
+        max_count, max_minutes = limits.limit_of(event_type, key.split("#")[1])
+        deltas.append(LimitDelta(key, count, minutes, max_count, max_minutes))
+    return deltas
+
+
+def _payment(enriched: EnrichedBooking, records: list[BookingRecord], now: datetime) -> Payment | None:
+    """Create the provider payment before the transaction (idempotent on its uid); stored in the same write."""
+    event_type = enriched.event_type
+    if not enriched.payment_required or enriched.is_rescheduling or enriched.is_dry_run or event_type.price is None:
+        return None
+    payment_uid = new_uid()
+    amount = event_type.price.amount * len(records)
+    try:
+        created = provider().create(payment_uid, amount, event_type.price.currency, records[0].title)
+    except PaymentError as exc:
+        raise DomainError("internal_server_error", "the payment could not be started; try again") from exc
+    for record in records:
+        record.payment_uid = payment_uid
+    return Payment(
+        payment_uid=payment_uid,
+        booking_uids=[record.uid for record in records],
+        provider=provider().name,
+        external_id=created.external_id,
+        client_secret=created.client_secret,
+        amount=amount,
+        currency=event_type.price.currency,
+        created_at=now,
+        updated_at=now,
     )
 
 
 def create_single_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -> CreatedBooking:
-    """SingleSeatBookingHandler: one booking for the fixed hosts and the best free round-robin host.
-
-    When a round-robin host was booked by someone else in the meantime (their lock is held), the next host in the
-    ranking is tried; a held lock of a fixed host fails the booking.
-    """
+    """SingleSeatBookingHandler: one booking (or a whole recurring series) for the fixed hosts and the best free
+    round-robin host. When a round-robin host was booked by someone else meanwhile, the next one is tried; a held
+    lock of a fixed host fails the booking."""
     enriched = validated.loaded.enriched
+    status, detail_type = status_of(enriched, paid=False)
+    series_uid = str(uuid.uuid4()) if enriched.is_recurring else None
     candidates: list[int | None] = list(validated.round_robin_ranking) or [None]
     for round_robin_host in candidates:
-        record = build_record(validated, validated.hosts_for(round_robin_host), now, status="accepted")
+        hosts = validated.hosts_for(round_robin_host)
+        records = []
+        for index, start in enumerate(validated.starts):
+            booking_id = enriched.booking_ids[index] if enriched.booking_ids else 0
+            record = build_record(validated, hosts, start, booking_id, now, status, validated.limit_keys[index])
+            record.recurring_booking_uid = series_uid
+            if round_robin_host is not None and validated.loaded.round_robin_period:
+                record.round_robin_key = (enriched.event_type.id, validated.loaded.round_robin_period, round_robin_host)
+            records.append(record)
         if enriched.is_dry_run:
-            return CreatedBooking(booking=record, created=True)
+            return CreatedBooking(bookings=records, created=True)
+        payment = _payment(enriched, records, now)
+        plan = BookingWrite(
+            creates=[new_booking(r, enriched, s, enriched.duplicate_uid) for r, s in zip(records, validated.starts)],
+            limits=limit_deltas(enriched.event_type, records, []),
+            round_robin=[RoundRobinIncrement(*records[0].round_robin_key, delta=len(records))]
+            if records[0].round_robin_key else [],
+            payments=[payment] if payment else [],
+            events=[new_event(detail_type, r, occurred_at=now, context=context_of(r)) for r in records],  # type: ignore[arg-type]
+        )
         try:
-            store.create_booking(plan_for(validated, record, round_robin_host))
+            store.write(plan)
         except SlotTaken as taken:
             if round_robin_host is not None and not (taken.host_ids & set(validated.fixed_host_ids)):
                 continue
-            raise _taken_error(validated) from taken
-        return CreatedBooking(booking=record, created=True)
+            raise taken_error(enriched) from taken
+        except LimitReached as reached:
+            raise limit_error(reached) from reached
+        return CreatedBooking(bookings=records, created=True)
     raise DomainError("round_robin_host_unavailable_for_booking", "every available host was booked meanwhile")
 
 
-def _taken_error(validated: ValidatedBooking) -> DomainError:
-    enriched = validated.loaded.enriched
+def taken_error(enriched: EnrichedBooking) -> DomainError:
     if not enriched.is_team_event:
         return DomainError("no_available_users_found_error", "the slot was booked meanwhile")
+    if enriched.is_round_robin:
+        return DomainError("round_robin_host_unavailable_for_booking", "the hosts were booked meanwhile")
     return DomainError("fixed_hosts_unavailable_for_booking", "a fixed host was booked meanwhile")
+
+
+def limit_error(reached: LimitReached) -> DomainError:
+    return DomainError("booking_limit_reached", f"the booking limit for this {reached.key.split('#')[1]} is reached")
+
+
+# -- seats ----------------------------------------------------------------------------------------------------------
+def seat_of(enriched: EnrichedBooking, booking_uid: str, now: datetime) -> Seat:
+    attendee = enriched.request.input.attendee
+    return Seat(
+        seat_uid=new_uid(),
+        booking_uid=booking_uid,
+        attendee=Attendee(name=attendee.name, email=attendee.email, time_zone=attendee.time_zone,
+                          language=attendee.language, phone_number=attendee.phone_number),
+        created_at=iso_z(now),
+    )
+
+
+def seated_view(record: BookingRecord, seats: list[Seat], seat: Seat | None, taken: int) -> BookingRecord:
+    """A seated booking as one attendee sees it: their seat, and the others only with showAttendeeInfo."""
+    view = record.model_copy(deep=True)
+    shown = [s.attendee for s in seats] if record.show_attendee_info else []
+    if seat is not None and seat.attendee not in shown:
+        shown.insert(0, seat.attendee)
+    view.attendees = shown
+    view.seat_uid = seat.seat_uid if seat else None
+    view.seats_remaining = max((record.seats_capacity or 0) - taken, 0)
+    return view
+
+
+def open_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -> CreatedBooking:
+    """MultiSeatBookingHandler, first attendee: the booking, its locks and the seat slot, in one write."""
+    enriched = validated.loaded.enriched
+    start = validated.starts[0]
+    hosts = validated.hosts_for(validated.round_robin_ranking[0] if validated.round_robin_ranking else None)
+    booking_id = enriched.booking_ids[0] if enriched.booking_ids else 0
+    record = build_record(validated, hosts, start, booking_id, now, "accepted", validated.limit_keys[0])
+    seat = seat_of(enriched, record.uid, now)
+    capacity = record.seats_capacity or 1
+    view = seated_view(record, [seat], seat, taken=1)
+    if enriched.is_dry_run:
+        return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)
+    slot = SeatSlot(enriched.event_type.id, start, record.uid, taken=1, capacity=capacity)
+    store.write(BookingWrite(
+        creates=[new_booking(record, enriched, start, None)],
+        seat_opens=[SeatOpen(slot=slot, seat=seat)],
+        limits=limit_deltas(enriched.event_type, [record], []),
+        events=[new_event("bookingCreated", view, occurred_at=now, context=context_of(record, seat.seat_uid))],
+    ))
+    return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)
+
+
+def join_seat(
+    enriched: EnrichedBooking,
+    record: BookingRecord,
+    slot: SeatSlot,
+    others: list[Seat],
+    store: BookingStore,
+    now: datetime,
+) -> CreatedBooking:
+    """MultiSeatBookingHandler, later attendees: take one of the remaining seats (a conditional counter)."""
+    seat = seat_of(enriched, record.uid, now)
+    view = seated_view(record, [*others, seat], seat, taken=slot.taken + 1)
+    if enriched.is_dry_run:
+        return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)
+    store.write(BookingWrite(
+        seat_joins=[SeatJoin(slot=slot, seat=seat)],
+        events=[new_event("bookingCreated", view, occurred_at=now, context=context_of(record, seat.seat_uid))],
+    ))
+    return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)
+
+
+# -- reschedules ------------------------------------------------------------------------------------------------------
+def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -> CreatedBooking:
+    """RescheduleSingleSeat: in one transaction the original is cancelled (rescheduledToUid) and releases its
+    locks, and the new booking (rescheduledFromUid) takes the new slot. Confirmation rules apply to the new time;
+    a payment carries over."""
+    enriched = validated.loaded.enriched
+    rescheduling = enriched.request.rescheduling
+    assert rescheduling is not None
+    original = rescheduling.original
+    status, _ = status_of(enriched, paid=original.paid)
+    candidates: list[int | None] = list(validated.round_robin_ranking) or [None]
+    for round_robin_host in candidates:
+        hosts = validated.hosts_for(round_robin_host)
+        booking_id = enriched.booking_ids[0] if enriched.booking_ids else 0
+        record = build_record(validated, hosts, validated.starts[0], booking_id, now, status, validated.limit_keys[0])
+        record.rescheduled_from_uid = original.uid
+        record.rescheduling_reason = rescheduling.reason
+        record.rescheduled_by = rescheduling.rescheduled_by
+        record.recurring_booking_uid = original.recurring_booking_uid
+        record.payment_uid, record.paid = original.payment_uid, original.paid
+        record.payment_required = original.payment_required
+        record.price_amount, record.price_currency = original.price_amount, original.price_currency
+        record.private_link = original.private_link
+        record.location, record.meeting_url = original.location, original.meeting_url
+        if round_robin_host is not None and validated.loaded.round_robin_period:
+            record.round_robin_key = (enriched.event_type.id, validated.loaded.round_robin_period, round_robin_host)
+        previous = original.model_copy(deep=True)
+        previous.status = "cancelled"
+        previous.rescheduled_to_uid = record.uid
+        previous.rescheduling_reason = rescheduling.reason
+        previous.updated_at = now
+        if enriched.is_dry_run:
+            return CreatedBooking(bookings=[record], created=True)
+        plan = BookingWrite(
+            creates=[new_booking(record, enriched, validated.starts[0], None)],
+            releases=[release_of(original, previous, enriched.booker_key)],
+            limits=limit_deltas(enriched.event_type, [record], [original]),
+            round_robin=_round_robin_moves(original, record),
+            events=[new_event("bookingRescheduled", record, occurred_at=now, previous=previous,
+                              context=context_of(record))],
+        )
+        try:
+            store.write(plan)
+        except SlotTaken as taken:
+            if round_robin_host is not None and not (taken.host_ids & set(validated.fixed_host_ids)):
+                continue
+            raise taken_error(enriched) from taken
+        except LimitReached as reached:
+            raise limit_error(reached) from reached
+        return CreatedBooking(bookings=[record], created=True)
+    raise DomainError("round_robin_host_unavailable_for_booking", "every available host was booked meanwhile")
+
+
+def _round_robin_moves(original: BookingRecord, record: BookingRecord) -> list[RoundRobinIncrement]:
+    if original.round_robin_key == record.round_robin_key:
+        return []
+    moves = []
+    if original.round_robin_key:
+        moves.append(RoundRobinIncrement(*original.round_robin_key, delta=-1))
+    if record.round_robin_key:
+        moves.append(RoundRobinIncrement(*record.round_robin_key, delta=1))
+    return moves
+
+
+def reschedule_seat(
+    validated: ValidatedBooking | None,
+    enriched: EnrichedBooking,
+    target: BookingRecord | None,
+    store: BookingStore,
+    now: datetime,
+) -> CreatedBooking:
+    """RescheduleMultiSeat: only the caller's seat moves. It joins the seated booking at the new time if there is
+    one (`target`), else opens a new one; the old booking is cancelled when its last seat leaves."""
+    rescheduling = enriched.request.rescheduling
+    assert rescheduling is not None and rescheduling.seat is not None and rescheduling.seat_slot is not None
+    original, old_seat, old_slot = rescheduling.original, rescheduling.seat, rescheduling.seat_slot
+    closing = old_slot.taken <= 1
+    plan = BookingWrite(seat_leaves=[SeatLeave(slot=old_slot, seat=old_seat, close=closing)])
+    new_slot = enriched.seat_slot
+    if target is not None and new_slot is not None:
+        record = target
+        seat = seat_of(enriched, record.uid, now)
+        plan.seat_joins.append(SeatJoin(slot=new_slot, seat=seat))
+        taken = new_slot.taken + 1
+    else:
+        assert validated is not None
+        hosts = validated.hosts_for(validated.round_robin_ranking[0] if validated.round_robin_ranking else None)
+        booking_id = enriched.booking_ids[0] if enriched.booking_ids else 0
+        record = build_record(validated, hosts, validated.starts[0], booking_id, now, "accepted",
+                              validated.limit_keys[0])
+        record.rescheduled_from_uid = original.uid
+        seat = seat_of(enriched, record.uid, now)
+        slot = SeatSlot(enriched.event_type.id, validated.starts[0], record.uid, taken=1,
+                        capacity=record.seats_capacity or 1)
+        plan.creates.append(new_booking(record, enriched, validated.starts[0], None))
+        plan.seat_opens.append(SeatOpen(slot=slot, seat=seat))
+        plan.limits.extend(limit_deltas(enriched.event_type, [record], []))
+        taken = 1
+    previous = seated_view(original, [old_seat], old_seat, taken=old_slot.taken - 1)
+    if closing:
+        cancelled = original.model_copy(deep=True)
+        cancelled.status = "cancelled"
+        cancelled.rescheduled_to_uid = record.uid
+        cancelled.updated_at = now
+        plan.releases.append(release_of(original, cancelled, enriched.booker_key))
+        plan.limits.extend(limit_deltas(enriched.event_type, [], [original]))
+        previous = seated_view(cancelled, [old_seat], old_seat, taken=0)
+    view = seated_view(record, [seat], seat, taken=taken)
+    view.rescheduled_from_uid = original.uid
+    view.rescheduling_reason = rescheduling.reason
+    if enriched.is_dry_run:
+        return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)
+    plan.events.append(new_event("bookingRescheduled", view, occurred_at=now, previous=previous,
+                                 context=context_of(record, seat.seat_uid)))
+    store.write(plan)
+    return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)

@@ -6,9 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from booking_core.concurrency import gather
+from booking_core.domain.access import lookup_keys
+from booking_core.domain.common import normalize_email
+from booking_core.domain.event_types import EventType
 from booking_core.errors import DomainError
 from booking_core.pipeline.context import BookingRequest, EnrichedBooking
-from booking_core.ports import BookingStore
+from booking_core.ports import BookingStore, RequestKeys
+from booking_core.timeutil import to_minutes
 
 
 def duplicate_key(event_type_id: int, start_min: int, email: str) -> str:
@@ -16,29 +20,88 @@ def duplicate_key(event_type_id: int, start_min: int, email: str) -> str:
     return f"DUP#{event_type_id}#{start_min}#{email.lower()}"
 
 
-def enrich(request: BookingRequest, store: BookingStore) -> EnrichedBooking:
+def booker_key(event_type_id: int, email: str) -> str:
+    return f"{event_type_id}#{normalize_email(email)}"
+
+
+def needs_confirmation(event_type: EventType, start_min: int, now_min: int) -> bool:
+    policy = event_type.confirmation_policy
+    if policy is None:
+        return False
+    if policy.type == "always":
+        return True
+    assert policy.notice_threshold is not None
+    return start_min - now_min < policy.notice_threshold.minutes()
+
+
+def enrich(request: BookingRequest, store: BookingStore, event_type_id: int) -> EnrichedBooking:
     data = request.input
-    dup_key = duplicate_key(data.event_type_id, request.start_min, data.attendee.email)
-    calls: list[Callable[[], Any]] = [lambda: store.fetch_request_data(data.event_type_id, dup_key)]
-    if not data.is_dry_run:
-        calls.append(store.next_booking_id)  # allocated alongside the reads: no extra round trip
+    rescheduling = request.rescheduling
+    dup_key = duplicate_key(event_type_id, request.start_min, data.attendee.email)
+    blocklist_keys = list(lookup_keys(data.attendee.email))
+    for guest in data.guests:
+        blocklist_keys.extend(lookup_keys(guest))
+    keys = RequestKeys(
+        event_type_id=event_type_id,
+        duplicate_key=dup_key,
+        blocklist=tuple(dict.fromkeys(blocklist_keys)),
+        private_link=data.private_link,
+        routing_response_id=data.routing.response_id if data.routing else None,
+        seat_start_min=request.start_min,
+        seat_email=data.attendee.email,
+    )
+    calls: list[Callable[[], Any]] = [lambda: store.fetch_request_data(keys)]
+    wanted_ids = 0 if data.is_dry_run else (data.recurrence_count or 1)
+    if wanted_ids:
+        calls.append(lambda: store.next_booking_ids(wanted_ids))  # alongside the reads: no extra round trip
     results = gather(calls)
-    request_data = results[0]
-    event_type = request_data.event_type
+    found = results[0]
+    event_type = found.event_type
     if event_type is None:
-        raise DomainError("event_type_not_found", f"event type {data.event_type_id} not found")
+        raise DomainError("event_type_not_found", f"event type {event_type_id} not found")
+
+    is_recurring = event_type.recurrence is not None and rescheduling is None
+    count = (data.recurrence_count or event_type.recurrence.occurrences) if is_recurring and event_type.recurrence else 1
+    ids = list(results[1]) if wanted_ids else []
+    if not data.is_dry_run and len(ids) < count:
+        ids += store.next_booking_ids(count - len(ids))  # a series without recurrenceCount: its default length
+
     length = data.length_in_minutes or event_type.length_in_minutes
     is_seated = event_type.seats is not None
+    blocked_guests = {
+        (entry.type, entry.value) for entry in found.blocklist if entry.action == "block"
+    }
+    guests = [g for g in data.guests if not any(key in blocked_guests for key in lookup_keys(g))]
+    payment_required = bool(event_type.price and event_type.price.amount > 0)
+    if rescheduling is not None:
+        payment_required = bool(rescheduling.original.payment_required)
     return EnrichedBooking(
         request=request,
         event_type=event_type,
         length=length,
         end_min=request.start_min + length,
-        booking_id=None if data.is_dry_run else results[1],
+        booking_ids=ids,
+        occurrence_count=count,
         duplicate_key=None if is_seated else dup_key,
-        duplicate_uid=None if is_seated else request_data.duplicate_uid,
+        duplicate_uid=None if is_seated else found.duplicate_uid,
+        guests=guests,
+        blocklist=found.blocklist,
+        private_link=found.private_link,
+        routing_response=found.routing_response,
+        seat_slot=found.seat_slot if is_seated else None,
+        seat_taken_by_email=found.seat_taken_by_email if is_seated else False,
+        booker_key=booker_key(event_type.id, data.attendee.email),
+        needs_confirmation=needs_confirmation(event_type, request.start_min, request.now_min),
+        payment_required=payment_required,
         is_dry_run=data.is_dry_run,
         is_team_event=event_type.scheduling_type is not None,
         is_round_robin=event_type.scheduling_type == "roundRobin",
         is_seated=is_seated,
+        is_recurring=is_recurring,
+        is_rescheduling=rescheduling is not None,
     )
+
+
+def original_start_min(request: BookingRequest) -> int | None:
+    rescheduling = request.rescheduling
+    return to_minutes(rescheduling.original.start) if rescheduling else None

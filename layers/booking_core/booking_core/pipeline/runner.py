@@ -1,79 +1,209 @@
-"""Runs the phases in order, times each one, and turns a repeated request into the existing booking."""
+"""Runs the phases in order, times each one, and chooses the creation handler.
+
+    validate -> enrich -> check_enriched -> load_availability -> validate_availability -> create
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+from contextlib import contextmanager
 from datetime import datetime
 
-from booking_core.domain.bookings import CreateBookingInput, is_active
-from booking_core.errors import DomainError
+from booking_core.concurrency import gather
+from booking_core.domain.bookings import AttendeeInput, CreateBookingInput, RescheduleInput, is_active
+from booking_core.errors import DomainError, invalid, not_found
 from booking_core.observability import count, logger, mask_email, phase_timer
 from booking_core.pipeline.availability import load_availability
-from booking_core.pipeline.context import CreatedBooking, EnrichedBooking
-from booking_core.pipeline.creation import create_single_seat
+from booking_core.pipeline.context import CreatedBooking, EnrichedBooking, Rescheduling
+from booking_core.pipeline.creation import (
+    create_single_seat,
+    join_seat,
+    open_seat,
+    reschedule_seat,
+    reschedule_single_seat,
+)
 from booking_core.pipeline.enrichment import enrich
 from booking_core.pipeline.post_validation import validate_availability
 from booking_core.pipeline.validation import check_enriched, validate
-from booking_core.ports import BookingStore, DuplicateBooking
+from booking_core.ports import (
+    AlreadySeated,
+    BookingStore,
+    DuplicateBooking,
+    RequestKeys,
+    SeatsFull,
+    SeatSlot,
+    SeatSlotOpened,
+    TransactionTooLarge,
+    WriteContention,
+)
+from booking_core.timeutil import to_minutes
+
+_SEAT_ATTEMPTS = 3
+
+
+@contextmanager
+def _outcome(action: str, event_type_id: int | None, email: str | None) -> Iterator[Callable[[CreatedBooking], None]]:
+    """Count and log the outcome of a booking action (no full email addresses in logs)."""
+
+    def done(outcome: CreatedBooking) -> None:
+        if outcome.created and not outcome.booking.is_dry_run:
+            count("BookingsCreated", len(outcome.bookings), action=action)
+            logger.info(
+                f"booking {action}",
+                extra={"booking_uid": outcome.booking.uid, "event_type_id": event_type_id,
+                       "attendee": mask_email(email), "status": outcome.booking.status,
+                       "occurrences": len(outcome.bookings)},
+            )
+
+    try:
+        yield done
+    except DomainError as error:
+        count("BookingFailed", code=error.code)
+        logger.info("booking refused", extra={"code": error.code, "action": action, "event_type_id": event_type_id})
+        raise
 
 
 def create_booking(
     data: CreateBookingInput, store: BookingStore, now: datetime, signed_in_email: str | None = None
 ) -> CreatedBooking:
-    try:
-        outcome = _run(data, store, now, signed_in_email)
-    except DomainError as error:
-        count("BookingFailed", code=error.code)
-        logger.info("booking refused", extra={"code": error.code, "event_type_id": data.event_type_id})
-        raise
-    if outcome.created and not data.is_dry_run:
-        count("BookingsCreated")
-        logger.info(
-            "booking created",
-            extra={
-                "booking_uid": outcome.booking.uid,
-                "event_type_id": data.event_type_id,
-                "attendee": mask_email(data.attendee.email),
-                "status": outcome.booking.status,
-            },
-        )
-    return outcome
+    with _outcome("created", data.event_type_id, data.attendee.email) as done:
+        outcome = _create(data, store, now, signed_in_email)
+        done(outcome)
+        return outcome
 
 
-def _run(data: CreateBookingInput, store: BookingStore, now: datetime, signed_in_email: str | None) -> CreatedBooking:
-    with phase_timer("validation"):
-        request = validate(data, now, signed_in_email)
-    with phase_timer("enrichment"):
-        enriched = enrich(request, store)
-    with phase_timer("enriched_validation"):
-        check_enriched(enriched)
-        existing = _existing(enriched, store)
-        if existing is not None:
-            return existing
-    with phase_timer("availability_loading"):
-        loaded = load_availability(enriched, store)
-    with phase_timer("post_enrichment_validation"):
-        validated = validate_availability(loaded)
-    with phase_timer("creation"):
+def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed_in_email: str | None) -> CreatedBooking:
+    for _ in range(_SEAT_ATTEMPTS):
+        with phase_timer("validation"):
+            request = validate(data, now, signed_in_email)
+        with phase_timer("enrichment"):
+            enriched = enrich(request, store, data.event_type_id)
+        with phase_timer("enriched_validation"):
+            check_enriched(enriched)
+            existing = _existing(enriched.duplicate_uid, store)
+            if existing is not None:
+                return existing
         try:
-            return create_single_seat(validated, store, now)
+            if enriched.joins_seat:
+                return _join(enriched, store, now)
+            with phase_timer("availability_loading"):
+                loaded = load_availability(enriched, store)
+            with phase_timer("post_enrichment_validation"):
+                validated = validate_availability(loaded)
+            with phase_timer("creation"):
+                if enriched.is_seated:
+                    return open_seat(validated, store, now)
+                return create_single_seat(validated, store, now)
+        except SeatSlotOpened:
+            continue  # another attendee opened this seated booking first: join it
         except DuplicateBooking:
             # The same attendee's other request won the race: answer with that booking.
-            again = store.fetch_request_data(enriched.event_type.id, enriched.duplicate_key)
-            found = _existing_uid(again.duplicate_uid, enriched, store)
+            again = store.fetch_request_data(RequestKeys(data.event_type_id, duplicate_key=enriched.duplicate_key))
+            found = _existing(again.duplicate_uid, store)
             if found is None:
-                raise
+                raise DomainError("no_available_users_found_error", "the slot was booked meanwhile") from None
             return found
+        except WriteContention as exc:
+            raise DomainError("conflict_error", "too many simultaneous bookings of this slot; try again") from exc
+    raise DomainError("conflict_error", "the seated booking kept changing; try again")
 
 
-def _existing(enriched: EnrichedBooking, store: BookingStore) -> CreatedBooking | None:
-    return _existing_uid(enriched.duplicate_uid, enriched, store)
-
-
-def _existing_uid(uid: str | None, enriched: EnrichedBooking, store: BookingStore) -> CreatedBooking | None:
+def _existing(uid: str | None, store: BookingStore) -> CreatedBooking | None:
     """The attendee's active booking of this type at this start, if the duplicate guard points at one."""
     if uid is None:
         return None
     booking = store.get_booking(uid)
     if booking is None or not is_active(booking.status):
         return None
-    return CreatedBooking(booking=booking, created=False)
+    return CreatedBooking(bookings=[booking], created=False)
+
+
+def _join(enriched: EnrichedBooking, store: BookingStore, now: datetime) -> CreatedBooking:
+    slot = enriched.seat_slot
+    assert slot is not None and enriched.event_type.seats is not None
+    calls: list[Callable[[], Any]] = [lambda: store.get_booking(slot.booking_uid)]
+    if enriched.event_type.seats.show_attendee_info:
+        calls.append(lambda: store.seats(slot.booking_uid))
+    record, *rest = gather(calls)
+    if record is None or not is_active(record.status):
+        raise DomainError("no_available_users_found_error", "this seated booking is no longer available")
+    others = rest[0] if rest else []
+    with phase_timer("creation"):
+        return _seat_errors(lambda: join_seat(enriched, record, slot, others, store, now))
+
+
+def _seat_errors(action: Callable[[], CreatedBooking]) -> CreatedBooking:
+    try:
+        return action()
+    except SeatsFull as exc:
+        raise DomainError("booking_seats_full_error", "every seat of this booking is taken") from exc
+    except AlreadySeated as exc:
+        raise DomainError(
+            "already_signed_up_for_this_booking_error", "this email already holds a seat in this booking"
+        ) from exc
+    except DuplicateBooking as exc:
+        raise DomainError("no_available_users_found_error", "you already hold a booking at that time") from exc
+    except WriteContention as exc:
+        raise DomainError("conflict_error", "too many simultaneous changes; try again") from exc
+    except TransactionTooLarge as exc:
+        raise invalid("start", "this booking is too long to move in one step: cancel it and book the new time") from exc
+
+
+def reschedule_booking(
+    uid: str, data: RescheduleInput, store: BookingStore, now: datetime, signed_in_email: str | None = None
+) -> CreatedBooking:
+    """The reschedule flows: the original's attendee books the new start through the same phases."""
+    original, seats = gather([lambda: store.get_booking(uid), lambda: store.seats(uid)])
+    if original is None:
+        raise not_found("booking_not_found_error", f"booking {uid}")
+    seat = slot = None
+    if original.is_seated:
+        if not data.seat_uid:
+            raise invalid("seatUid", "a seated booking is rescheduled one seat at a time: give your seatUid")
+        seat = next((s for s in seats if s.seat_uid == data.seat_uid), None)
+        if seat is None:
+            raise not_found("booking_not_found_error", f"seat {data.seat_uid} of booking {uid}")
+        slot = SeatSlot(original.event_type_id, to_minutes(original.start), original.uid, taken=len(seats),
+                        capacity=original.seats_capacity or 1)
+    elif data.seat_uid:
+        raise invalid("seatUid", "this booking has no seats")
+    attendee = seat.attendee if seat else original.attendees[0]
+    request_input = CreateBookingInput(
+        start=data.start,
+        event_type_id=original.event_type_id,
+        attendee=AttendeeInput(name=attendee.name, email=attendee.email, time_zone=attendee.time_zone,
+                               language=attendee.language, phone_number=attendee.phone_number),
+        guests=original.guests,
+        length_in_minutes=original.duration,
+        location=original.location,
+        metadata=original.metadata,
+        booking_fields_responses=original.booking_fields_responses,
+    )
+    rescheduling = Rescheduling(original=original, seat=seat, seat_slot=slot,
+                                rescheduled_by=data.rescheduled_by, reason=data.rescheduling_reason)
+    with _outcome("rescheduled", original.event_type_id, attendee.email) as done:
+        with phase_timer("validation"):
+            request = validate(request_input, now, signed_in_email, rescheduling)
+        with phase_timer("enrichment"):
+            enriched = enrich(request, store, original.event_type_id)
+        with phase_timer("enriched_validation"):
+            check_enriched(enriched)
+        if original.is_seated and enriched.seat_slot is not None:
+            if enriched.seat_slot.booking_uid == original.uid:
+                raise invalid("start", "this seat is already at that time")
+            target = store.get_booking(enriched.seat_slot.booking_uid)
+            outcome = _seat_errors(lambda: reschedule_seat(None, enriched, target, store, now))
+            done(outcome)
+            return outcome
+        with phase_timer("availability_loading"):
+            loaded = load_availability(enriched, store)
+        with phase_timer("post_enrichment_validation"):
+            validated = validate_availability(loaded)
+        with phase_timer("creation"):
+            if original.is_seated:
+                outcome = _seat_errors(lambda: reschedule_seat(validated, enriched, None, store, now))
+            else:
+                outcome = _seat_errors(lambda: reschedule_single_seat(validated, store, now))
+        done(outcome)
+        return outcome

@@ -1,16 +1,23 @@
-"""Validation phases that need no I/O: the request on its own, then the request against its event type."""
+"""Validation phases that need no I/O: the request on its own, then the request against what enrichment found."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from booking_core.domain.bookings import CreateBookingInput
+from booking_core.domain.access import lookup_keys, strongest
+from booking_core.domain.bookings import CreateBookingInput, is_active
+from booking_core.domain.common import normalize_email
 from booking_core.errors import DomainError, invalid
-from booking_core.pipeline.context import BookingRequest, EnrichedBooking
+from booking_core.pipeline.context import BookingRequest, EnrichedBooking, Rescheduling
 from booking_core.timeutil import to_minutes
 
 
-def validate(data: CreateBookingInput, now: datetime, signed_in_email: str | None = None) -> BookingRequest:
+def validate(
+    data: CreateBookingInput,
+    now: datetime,
+    signed_in_email: str | None = None,
+    rescheduling: Rescheduling | None = None,
+) -> BookingRequest:
     """Schema validation happened at the edge (pydantic, phonenumbers); here: a start in the past is refused
     before any other time rule."""
     if data.start < now:
@@ -21,17 +28,27 @@ def validate(data: CreateBookingInput, now: datetime, signed_in_email: str | Non
         start_min=to_minutes(data.start),
         now_min=to_minutes(now),
         signed_in_email=signed_in_email,
+        rescheduling=rescheduling,
     )
 
 
 def check_enriched(enriched: EnrichedBooking) -> None:
-    """Rules that need the event type but no host data: fail fast before availability is loaded."""
+    """Rules that need the event type and the request's own lookups but no host data: fail fast before
+    availability is loaded."""
     event_type = enriched.event_type
     request = enriched.request
+    data = request.input
+    if enriched.is_rescheduling:
+        _check_reschedule(enriched)
     if not event_type.host_ids:
         raise DomainError("event_type_no_hosts", "this event type has no bookable host")
     if event_type.seats is not None and event_type.recurrence is not None:
         raise DomainError("recurring_event_seats_error", "seated event types cannot be recurring")
+    if data.recurrence_count is not None:
+        if event_type.recurrence is None:
+            raise invalid("recurrenceCount", "this event type is not recurring")
+        if data.recurrence_count > event_type.recurrence.occurrences:
+            raise invalid("recurrenceCount", f"at most {event_type.recurrence.occurrences} occurrences")
     if enriched.length not in event_type.lengths:
         raise DomainError(
             "invalid_event_length",
@@ -43,5 +60,57 @@ def check_enriched(enriched: EnrichedBooking) -> None:
             "booking_time_out_of_bounds_error",
             f"bookings need at least {event_type.minimum_booking_notice} minutes notice",
         )
-    if event_type.disable_guests and request.input.guests:
+    if event_type.disable_guests and data.guests and not enriched.is_rescheduling:
         raise invalid("guests", "this event type does not accept guests")
+    _check_booker(enriched)
+    if not enriched.is_rescheduling:
+        _check_private_link(enriched)
+    if data.routing is not None and enriched.routing_response is None:
+        raise DomainError(
+            "routing_form_response_not_found", f"routing form response {data.routing.response_id} not found"
+        )
+    if enriched.is_seated and not enriched.is_rescheduling:
+        if enriched.seat_taken_by_email:
+            raise DomainError(
+                "already_signed_up_for_this_booking_error", "this email already holds a seat in this booking"
+            )
+        if enriched.seat_slot is not None and enriched.seat_slot.remaining == 0:
+            raise DomainError("booking_seats_full_error", "every seat of this booking is taken")
+
+
+def _check_reschedule(enriched: EnrichedBooking) -> None:
+    rescheduling = enriched.request.rescheduling
+    assert rescheduling is not None
+    original = rescheduling.original
+    if not is_active(original.status):
+        raise DomainError("cancelled_bookings_cannot_be_rescheduled", "this booking is no longer active")
+    notice = enriched.event_type.minimum_reschedule_notice
+    original_start = to_minutes(original.start)
+    if notice and original_start - enriched.request.now_min < notice:
+        raise DomainError(
+            "reschedule_notice_too_short",
+            f"bookings starting within {notice} minutes cannot be rescheduled",
+        )
+
+
+def _check_booker(enriched: EnrichedBooking) -> None:
+    """Blocklist on the booker: `block` refuses; `requireLogin` needs a verified JWT for that very address."""
+    booker = enriched.request.input.attendee.email
+    wanted = set(lookup_keys(booker))
+    entries = [entry for entry in enriched.blocklist if (entry.type, entry.value) in wanted]
+    action = strongest(entries)
+    if action == "block":
+        raise DomainError("booker_email_blocked", "this email address cannot book")
+    if action == "requireLogin":
+        signed_in = enriched.request.signed_in_email
+        if signed_in is None or normalize_email(signed_in) != normalize_email(booker):
+            raise DomainError("booker_email_requires_login", "sign in as this email address to book")
+
+
+def _check_private_link(enriched: EnrichedBooking) -> None:
+    """A hidden type is bookable only through a valid link; a link that is given must be valid too."""
+    given = enriched.request.input.private_link
+    link = enriched.private_link
+    if enriched.event_type.hidden or given:
+        if link is None or link.is_expired(enriched.request.now):
+            raise DomainError("private_link_expired", "this private link is unknown, expired or used up")

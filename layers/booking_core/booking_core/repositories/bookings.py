@@ -1,35 +1,63 @@
-"""The booking store: what the booking pipeline reads and the one transaction that creates a booking."""
+"""The booking store: what the booking pipeline and booking changes read, and the one transaction they write."""
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from booking_core.config import MAX_BOOKING_MINUTES
-from booking_core.domain.bookings import BookingRecord
+from booking_core.concurrency import gather
+from booking_core.config import MAX_BOOKING_MINUTES, MAX_TRANSACTION_ITEMS
+from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
+from booking_core.domain.bookings import Attendee, BookingRecord
 from booking_core.domain.event_types import EventType
+from booking_core.domain.payments import Payment
 from booking_core.ports import (
-    CreationPlan,
+    AlreadySeated,
+    BookerBooking,
+    BookingWrite,
     DuplicateBooking,
     HostBooking,
     HostConfig,
+    LimitCount,
+    LimitReached,
+    PaymentAlreadySettled,
     RequestData,
+    RequestKeys,
+    Seat,
+    SeatsFull,
+    SeatSlot,
+    SeatSlotOpened,
     SlotTaken,
+    StaleBooking,
+    TransactionTooLarge,
+    WriteContention,
 )
-from booking_core.repositories.counters import next_id
+from booking_core.repositories.counters import next_ids
 from booking_core.repositories.entities import UserRepository
 from booking_core.repositories.tables import (
+    BlocklistItem,
+    BookerBookingItem,
     BookingItem,
     DuplicateGuardItem,
     EventTypeItem,
     HostBookingItem,
     Item,
+    LimitCountItem,
     LockItem,
     OutboxItem,
+    PaymentItem,
+    PrivateLinkItem,
     RoundRobinCountItem,
+    RoutingResponseItem,
+    SeatGuardItem,
+    SeatItem,
+    SeatSlotItem,
     connection,
     minute_key,
     user_pk,
@@ -37,7 +65,8 @@ from booking_core.repositories.tables import (
 
 # Buffers can reach 12 h each way: look back far enough to see every booking that can overlap a window.
 _LOOKBACK_MINUTES = MAX_BOOKING_MINUTES + 2 * 720
-_TRANSACTION_ATTEMPTS = 4
+_TRANSACTION_ATTEMPTS = 8
+_BATCH_GET_LIMIT = 100
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
 
 
@@ -57,32 +86,117 @@ def round_robin_key(event_type_id: int, period: str, host_id: int) -> tuple[str,
     return f"RRCOUNT#{event_type_id}#{period}", f"HOST#{host_id}"
 
 
+def booker_index_key(booker_key: str, start_min: int, uid: str) -> tuple[str, str]:
+    return f"BOOKER#{booker_key}", f"{minute_key(start_min)}#{uid}"
+
+
+def seat_slot_key(event_type_id: int, start_min: int) -> tuple[str, str]:
+    return f"SEATSLOTS#{event_type_id}", minute_key(start_min)
+
+
+def seat_guard_key(event_type_id: int, start_min: int, email: str) -> tuple[str, str]:
+    return f"SEATSLOTS#{event_type_id}", f"{minute_key(start_min)}#{email.lower()}"
+
+
+def limit_key(key: str) -> tuple[str, str]:
+    return f"LIMIT#{key}", "LIMIT"
+
+
+def batch_get(keys: Iterable[tuple[str, str]]) -> list[Item]:
+    """BatchGetItem for any number of keys: pages of 100 fetched concurrently (one round trip)."""
+    unique = list(dict.fromkeys(keys))
+    pages = [unique[i : i + _BATCH_GET_LIMIT] for i in range(0, len(unique), _BATCH_GET_LIMIT)]
+    results = gather([lambda page=page: list(Item.batch_get(page, consistent_read=True)) for page in pages])
+    return [item for page in results for item in page]
+
+
+def _seat_from(item: SeatItem) -> Seat:
+    doc = dict(item.doc)
+    return Seat(
+        seat_uid=doc["seatUid"],
+        booking_uid=doc["bookingUid"],
+        attendee=Attendee.model_validate(doc["attendee"]),
+        created_at=doc["createdAt"],
+    )
+
+
+def _seat_doc(seat: Seat) -> dict[str, Any]:
+    return {
+        "seatUid": seat.seat_uid,
+        "bookingUid": seat.booking_uid,
+        "attendee": seat.attendee.model_dump(mode="json", by_alias=True),
+        "createdAt": seat.created_at,
+    }
+
+
 class DynamoBookingStore:
     def __init__(self) -> None:
         self._users = UserRepository()
 
-    def fetch_request_data(self, event_type_id: int, duplicate_key: str | None) -> RequestData:
-        keys = [(f"EVENTTYPE#{event_type_id}", "EVENTTYPE")]
-        if duplicate_key:
-            keys.append((duplicate_key, "DUP"))
-        event_type: EventType | None = None
-        duplicate_uid: str | None = None
-        for item in Item.batch_get(keys, consistent_read=True):
+    # -- reads ---------------------------------------------------------------------------------------------------
+    def fetch_request_data(self, keys: RequestKeys) -> RequestData:
+        wanted: list[tuple[str, str]] = [(f"EVENTTYPE#{keys.event_type_id}", "EVENTTYPE")]
+        if keys.duplicate_key:
+            wanted.append((keys.duplicate_key, "DUP"))
+        wanted.extend((f"BLOCK#{kind}#{value}", "BLOCK") for kind, value in keys.blocklist)
+        if keys.private_link:
+            wanted.append((f"EVENTTYPE#{keys.event_type_id}", f"LINK#{keys.private_link}"))
+        if keys.routing_response_id is not None:
+            wanted.append((f"ROUTINGRESPONSE#{keys.routing_response_id}", "ROUTINGRESPONSE"))
+        if keys.seat_start_min is not None:
+            wanted.append(seat_slot_key(keys.event_type_id, keys.seat_start_min))
+            if keys.seat_email:
+                wanted.append(seat_guard_key(keys.event_type_id, keys.seat_start_min, keys.seat_email))
+        event_type = link = routing = slot = None
+        duplicate_uid = None
+        seated = False
+        blocklist: list[BlocklistEntry] = []
+        for item in batch_get(wanted):
             if isinstance(item, EventTypeItem):
                 event_type = EventType.model_validate(item.doc)
             elif isinstance(item, DuplicateGuardItem):
                 duplicate_uid = str(item.booking_uid)
-        return RequestData(event_type=event_type, duplicate_uid=duplicate_uid)
+            elif isinstance(item, BlocklistItem):
+                blocklist.append(BlocklistEntry.model_validate(item.doc))
+            elif isinstance(item, PrivateLinkItem):
+                link = PrivateLink.model_validate({**item.doc, "usageCount": int(item.usage_count)})
+            elif isinstance(item, RoutingResponseItem):
+                routing = RoutingFormResponse.model_validate(item.doc)
+            elif isinstance(item, SeatSlotItem):
+                slot = self._slot_from(keys.event_type_id, item)
+            elif isinstance(item, SeatGuardItem):
+                seated = True
+        return RequestData(
+            event_type=event_type,
+            duplicate_uid=duplicate_uid,
+            blocklist=blocklist,
+            private_link=link,
+            routing_response=routing,
+            seat_slot=slot,
+            seat_taken_by_email=seated,
+        )
 
-    def next_booking_id(self) -> int:
-        return next_id("booking")
+    @staticmethod
+    def _slot_from(event_type_id: int, item: SeatSlotItem) -> SeatSlot:
+        return SeatSlot(
+            event_type_id=event_type_id,
+            start_min=int(item.start_min),
+            booking_uid=item.booking_uid,
+            taken=int(item.taken),
+            capacity=int(item.capacity),
+        )
+
+    def next_booking_ids(self, count: int = 1) -> list[int]:
+        return next_ids("booking", count)
 
     def get_booking(self, uid: str) -> BookingRecord | None:
         try:
             item = BookingItem.get(*booking_key(uid), consistent_read=True)
         except DoesNotExist:
             return None
-        return BookingRecord.model_validate(item.doc)
+        record = BookingRecord.model_validate(item.doc)
+        record.version = int(item.version)
+        return record
 
     def load_host(self, host_id: int) -> HostConfig | None:
         return self._users.load_config(host_id)
@@ -92,9 +206,7 @@ class DynamoBookingStore:
         low = f"HB#{minute_key(from_min - _LOOKBACK_MINUTES)}"
         high = f"HB#{minute_key(to_min)}~"
         out: list[HostBooking] = []
-        for item in HostBookingItem.query(
-            user_pk(host_id), HostBookingItem.sk.between(low, high), consistent_read=True
-        ):
+        for item in HostBookingItem.query(user_pk(host_id), HostBookingItem.sk.between(low, high), consistent_read=True):
             busy_start, busy_end = int(item.busy_start_min), int(item.busy_end_min)
             if busy_end > from_min and busy_start < to_min:
                 out.append(
@@ -114,89 +226,302 @@ class DynamoBookingStore:
         keys = [round_robin_key(event_type_id, period, host_id) for host_id in host_ids]
         return {
             int(item.sk.split("#")[1]): int(item.count)
-            for item in RoundRobinCountItem.batch_get(keys, consistent_read=True)
+            for item in batch_get(keys)
+            if isinstance(item, RoundRobinCountItem)
         }
 
-    def create_booking(self, plan: CreationPlan) -> None:
-        """One transaction: booking, its host intervals, slot locks, duplicate guard, round-robin count, outbox.
+    def limit_counts(self, keys: list[str]) -> dict[str, LimitCount]:
+        found = batch_get(limit_key(key) for key in keys)
+        return {
+            item.pk.removeprefix("LIMIT#"): LimitCount(int(item.count), int(item.minutes))
+            for item in found
+            if isinstance(item, LimitCountItem)
+        }
 
-        Raises SlotTaken when a lock is held (naming the hosts), DuplicateBooking when the guard is held.
-        Transaction conflicts with a concurrent writer are retried with jitter.
-        """
-        record = plan.record
-        # Tags in the order DynamoDB reports cancellation reasons: puts first, then updates (pynamodb's order).
-        tags: list[tuple[str, int | None]] = []
-        puts: list[tuple[object, object]] = [
-            (BookingItem(*booking_key(record.uid), doc=record.model_dump(mode="json", by_alias=True),
-                         status=record.status), Item.pk.does_not_exist()),
+    def booker_bookings(self, booker_key: str, from_min: int) -> list[BookerBooking]:
+        pk, _ = booker_index_key(booker_key, 0, "")
+        return [
+            BookerBooking(uid=item.uid, start_min=int(item.start_min), status=item.status)
+            for item in BookerBookingItem.query(pk, BookerBookingItem.sk >= minute_key(from_min), consistent_read=True)
         ]
-        tags.append(("booking", None))
-        for host_id, host_booking in plan.host_bookings:
-            puts.append((
-                HostBookingItem(
-                    *host_booking_key(host_id, host_booking.start_min, record.uid),
-                    uid=record.uid,
-                    event_type_id=host_booking.event_type_id,
-                    start_min=host_booking.start_min,
-                    end_min=host_booking.end_min,
-                    busy_start_min=host_booking.busy_start_min,
-                    busy_end_min=host_booking.busy_end_min,
-                    status=host_booking.status,
-                ),
-                None,
-            ))
-            tags.append(("host_booking", host_id))
-        for host_id, bucket in plan.lock_keys:
-            puts.append((LockItem(*lock_key(host_id, bucket), booking_uid=record.uid), Item.pk.does_not_exist()))
-            tags.append(("lock", host_id))
-        if plan.duplicate_key:
-            condition = Item.pk.does_not_exist()
-            if plan.stale_duplicate_uid:
-                condition |= DuplicateGuardItem.booking_uid == plan.stale_duplicate_uid
-            puts.append((DuplicateGuardItem(plan.duplicate_key, "DUP", booking_uid=record.uid), condition))
-            tags.append(("duplicate", None))
-        for event in plan.events:
-            puts.append((
-                OutboxItem(
-                    event.event_id,
-                    detail_type=event.detail_type,
-                    detail=event.detail_json,
-                    created_at=event.created_at,
-                    expires_at=int(time.time()) + OUTBOX_RETENTION_SECONDS,
-                ),
-                None,
-            ))
-            tags.append(("outbox", None))
-        updates = []
-        if plan.round_robin:
-            rr = plan.round_robin
-            updates.append(RoundRobinCountItem(*round_robin_key(rr.event_type_id, rr.period, rr.host_id)))
-            tags.append(("rr", None))
 
+    def seat_slots(self, event_type_id: int, from_min: int, to_min: int) -> list[SeatSlot]:
+        pk, _ = seat_slot_key(event_type_id, 0)
+        return [
+            self._slot_from(event_type_id, item)
+            for item in SeatSlotItem.query(
+                pk, SeatSlotItem.sk.between(minute_key(from_min), minute_key(to_min)), consistent_read=True
+            )
+        ]
+
+    def seats(self, booking_uid: str) -> list[Seat]:
+        pk, _ = booking_key(booking_uid)
+        seats = [_seat_from(item) for item in SeatItem.query(pk, SeatItem.sk.startswith("SEAT#"), consistent_read=True)]
+        return sorted(seats, key=lambda seat: seat.created_at)
+
+    def get_payment(self, payment_uid: str) -> Payment | None:
+        try:
+            item = PaymentItem.get(f"PAYMENT#{payment_uid}", "PAYMENT", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Payment.model_validate(item.doc)
+
+    # -- the one write -------------------------------------------------------------------------------------------
+    def write(self, plan: BookingWrite) -> None:
+        """Apply the plan in one transaction, retrying transaction conflicts; report refused conditions as domain
+        failures (SlotTaken, DuplicateBooking, LimitReached, seat and version failures)."""
+        ops = _Operations.build(plan)
         for attempt in range(_TRANSACTION_ATTEMPTS):
             try:
-                with TransactWrite(connection=connection()) as tx:
-                    for model, condition in puts:
-                        tx.save(model, condition=condition)  # type: ignore[arg-type]
-                    for counter in updates:
-                        tx.update(
-                            counter,
-                            actions=[RoundRobinCountItem.count.add(1), RoundRobinCountItem.kind.set(RoundRobinCountItem)],
-                        )
+                ops.commit()
                 return
             except TransactWriteError as exc:
                 reasons = exc.cancellation_reasons or []
-                failed = [tag for tag, reason in zip(tags, reasons)
-                          if reason is not None and reason.code == "ConditionalCheckFailed"]
-                taken = {host_id for kind, host_id in failed if kind == "lock" and host_id is not None}
-                if taken:
-                    raise SlotTaken(taken) from exc
-                if any(kind == "duplicate" for kind, _ in failed):
-                    raise DuplicateBooking(None) from exc
-                conflict = any(reason is not None and reason.code == "TransactionConflict" for reason in reasons)
-                if (conflict or exc.cause_response_code == "TransactionConflictException") and (
-                    attempt + 1 < _TRANSACTION_ATTEMPTS
-                ):
-                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                failed = [tag for tag, reason in zip(ops.tags, reasons) if reason and reason.code == "ConditionalCheckFailed"]
+                if failed:
+                    raise _failure(failed) from exc
+                conflict = any(reason and reason.code == "TransactionConflict" for reason in reasons)
+                if conflict or exc.cause_response_code == "TransactionConflictException":
+                    time.sleep(random.uniform(0, 0.02 * 2**attempt))
                     continue
                 raise
+        raise WriteContention("the same items kept changing concurrently")
+
+
+def _failure(failed: list[tuple[str, Any]]) -> Exception:
+    kinds = {kind for kind, _ in failed}
+    if "lock" in kinds:
+        return SlotTaken({info for kind, info in failed if kind == "lock"})
+    for kind, error in (
+        ("seat_open", SeatSlotOpened()),
+        ("seat_guard", AlreadySeated()),
+        ("seat_join", SeatsFull()),
+        ("duplicate", DuplicateBooking()),
+        ("payment", PaymentAlreadySettled()),
+    ):
+        if kind in kinds:
+            return error
+    if "limit" in kinds:
+        return LimitReached(next(info for kind, info in failed if kind == "limit"))
+    return StaleBooking(f"condition failed on {sorted(kinds)}")
+
+
+@dataclass
+class _Op:
+    action: str  # "put" | "update" | "delete"
+    model: Any
+    tag: tuple[str, Any]
+    condition: Any = None
+    actions: list[Any] | None = None
+
+
+class _Operations:
+    """The transaction's items, merged so that no item is touched twice (DynamoDB forbids it): a lock or guard
+    released and re-taken in the same write (a reschedule that overlaps itself) is handed over with one update."""
+
+    def __init__(self) -> None:
+        self.ops: dict[tuple[str, str], _Op] = {}
+        self.outbox: list[_Op] = []
+
+    @property
+    def tags(self) -> list[tuple[str, Any]]:
+        ordered = [op for op in self.ops.values() if op.action == "delete"]
+        ordered += [op for op in self.ops.values() if op.action == "put"] + self.outbox
+        ordered += [op for op in self.ops.values() if op.action == "update"]
+        return [op.tag for op in ordered]
+
+    def add(self, op: _Op) -> None:
+        key = (op.model.pk, op.model.sk)
+        if key in self.ops:
+            raise ValueError(f"item {key} written twice in one transaction")
+        self.ops[key] = op
+
+    def commit(self) -> None:
+        if len(self.ops) + len(self.outbox) > MAX_TRANSACTION_ITEMS:
+            raise TransactionTooLarge(f"{len(self.ops) + len(self.outbox)} items")
+        with TransactWrite(connection=connection()) as tx:
+            for op in self.ops.values():
+                if op.action == "delete":
+                    tx.delete(op.model, condition=op.condition)
+            for op in [*(o for o in self.ops.values() if o.action == "put"), *self.outbox]:
+                tx.save(op.model, condition=op.condition)
+            for op in self.ops.values():
+                if op.action == "update":
+                    tx.update(op.model, actions=op.actions or [], condition=op.condition)
+
+    @classmethod
+    def build(cls, plan: BookingWrite) -> _Operations:
+        ops = cls()
+        released_locks: dict[tuple[int, int], str] = {}
+        released_guards: dict[str, str] = {}
+        for release in plan.releases:
+            for lock in release.lock_keys:
+                released_locks[lock] = release.record.uid
+            if release.duplicate_key:
+                released_guards[release.duplicate_key] = release.record.uid
+        taken_locks: set[tuple[int, int]] = set()
+        taken_guards: set[str] = set()
+
+        for new in plan.creates:
+            record = new.record
+            record.version = 1
+            ops.add(_Op("put", BookingItem(*booking_key(record.uid), doc=_doc(record), status=record.status, version=1),
+                        ("booking", record.uid), Item.pk.does_not_exist()))
+            for host_id, hb in new.host_bookings:
+                ops.add(_Op("put", _host_booking_item(host_id, hb), ("host_booking", host_id)))
+            for host_id, bucket in new.lock_keys:
+                taken_locks.add((host_id, bucket))
+                previous = released_locks.get((host_id, bucket))
+                condition = LockItem.booking_uid == previous if previous else Item.pk.does_not_exist()
+                ops.add(_Op("put", LockItem(*lock_key(host_id, bucket), booking_uid=record.uid),
+                            ("lock", host_id), condition))
+            if new.duplicate_key:
+                taken_guards.add(new.duplicate_key)
+                previous = released_guards.get(new.duplicate_key) or new.stale_duplicate_uid
+                condition = Item.pk.does_not_exist()
+                if previous:
+                    condition |= DuplicateGuardItem.booking_uid == previous
+                ops.add(_Op("put", DuplicateGuardItem(new.duplicate_key, "DUP", booking_uid=record.uid),
+                            ("duplicate", None), condition))
+            if new.booker_key:
+                start_min = new.host_bookings[0][1].start_min if new.host_bookings else 0
+                ops.add(_Op("put", BookerBookingItem(*booker_index_key(new.booker_key, start_min, record.uid),
+                                                     uid=record.uid, start_min=start_min, status=record.status),
+                            ("booker", None)))
+
+        for release in plan.releases:
+            record = release.record
+            ops.add(_versioned_put(record, release.expected_version))
+            for host_id in release.host_ids:
+                ops.add(_Op("delete", HostBookingItem(*host_booking_key(host_id, release.start_min, record.uid)),
+                            ("host_booking", host_id)))
+            for host_id, bucket in release.lock_keys:
+                if (host_id, bucket) in taken_locks:
+                    continue  # handed over to the new booking above
+                ops.add(_Op("delete", LockItem(*lock_key(host_id, bucket)), ("release_lock", host_id),
+                            LockItem.booking_uid == record.uid))
+            if release.duplicate_key and release.duplicate_key not in taken_guards:
+                ops.add(_Op("delete", DuplicateGuardItem(release.duplicate_key, "DUP"), ("release_guard", None),
+                            DuplicateGuardItem.booking_uid == record.uid))
+            if release.booker_key:
+                ops.add(_Op("delete", BookerBookingItem(*booker_index_key(release.booker_key, release.start_min,
+                                                                          record.uid)), ("booker", None)))
+            if release.seat_slot is not None:
+                slot = release.seat_slot
+                ops.add(_Op("delete", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min)),
+                            ("seat_close", None)))
+                for seat in release.seats:
+                    ops.add(_Op("delete", SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}"),
+                                ("seat", None)))
+                    ops.add(_Op("delete", SeatGuardItem(*seat_guard_key(slot.event_type_id, slot.start_min,
+                                                                        seat.attendee.email)), ("seat_guard_release", None)))
+
+        for change in plan.changes:
+            record = change.record
+            ops.add(_versioned_put(record, change.expected_version))
+            for host_id in change.host_ids:
+                ops.add(_Op("update", HostBookingItem(*host_booking_key(host_id, change.start_min, record.uid)),
+                            ("host_booking", host_id), Item.pk.exists(),
+                            [HostBookingItem.status.set(record.status)]))
+            if change.booker_key:
+                ops.add(_Op("update", BookerBookingItem(*booker_index_key(change.booker_key, change.start_min,
+                                                                          record.uid)),
+                            ("booker", None), None, [BookerBookingItem.status.set(record.status),
+                                                     BookerBookingItem.uid.set(record.uid),
+                                                     BookerBookingItem.start_min.set(change.start_min),
+                                                     BookerBookingItem.kind.set(BookerBookingItem)]))
+
+        for delta in plan.limits:
+            if delta.count == 0 and delta.minutes == 0:
+                continue
+            condition = None
+            if delta.count > 0 and delta.max_count is not None:
+                condition = LimitCountItem.count.does_not_exist() | (LimitCountItem.count <= delta.max_count - delta.count)
+            if delta.minutes > 0 and delta.max_minutes is not None:
+                within = LimitCountItem.minutes.does_not_exist() | (
+                    LimitCountItem.minutes <= delta.max_minutes - delta.minutes
+                )
+                condition = within if condition is None else condition & within
+            ops.add(_Op("update", LimitCountItem(*limit_key(delta.key)), ("limit", delta.key), condition,
+                        [LimitCountItem.count.add(delta.count), LimitCountItem.minutes.add(delta.minutes),
+                         LimitCountItem.kind.set(LimitCountItem)]))
+
+        for rr in plan.round_robin:
+            ops.add(_Op("update", RoundRobinCountItem(*round_robin_key(rr.event_type_id, rr.period, rr.host_id)),
+                        ("rr", rr.host_id), None,
+                        [RoundRobinCountItem.count.add(rr.delta), RoundRobinCountItem.kind.set(RoundRobinCountItem)]))
+
+        for opened in plan.seat_opens:
+            slot, seat = opened.slot, opened.seat
+            ops.add(_Op("put", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min),
+                                            booking_uid=slot.booking_uid, start_min=slot.start_min, taken=1,
+                                            capacity=slot.capacity), ("seat_open", None), Item.pk.does_not_exist()))
+            _add_seat(ops, slot, seat)
+        for joined in plan.seat_joins:
+            slot, seat = joined.slot, joined.seat
+            ops.add(_Op("update", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min)),
+                        ("seat_join", None),
+                        Item.pk.exists() & (SeatSlotItem.booking_uid == slot.booking_uid)
+                        & (SeatSlotItem.taken < SeatSlotItem.capacity),
+                        [SeatSlotItem.taken.add(1)]))
+            _add_seat(ops, slot, seat)
+        for left in plan.seat_leaves:
+            slot, seat = left.slot, left.seat
+            slot_item = SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min))
+            if left.close:
+                ops.add(_Op("delete", slot_item, ("seat_leave", None), SeatSlotItem.taken == 1))
+            else:
+                ops.add(_Op("update", slot_item, ("seat_leave", None), SeatSlotItem.taken > 1,
+                            [SeatSlotItem.taken.add(-1)]))
+            ops.add(_Op("delete", SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}"),
+                        ("seat", None), Item.pk.exists()))
+            ops.add(_Op("delete", SeatGuardItem(*seat_guard_key(slot.event_type_id, slot.start_min,
+                                                                seat.attendee.email)), ("seat_guard_release", None)))
+
+        for payment in plan.payments:
+            condition = (
+                PaymentItem.status == plan.payment_expected_status
+                if plan.payment_expected_status
+                else Item.pk.does_not_exist()
+            )
+            ops.add(_Op("put", PaymentItem(f"PAYMENT#{payment.payment_uid}", "PAYMENT",
+                                           doc=payment.model_dump(mode="json", by_alias=True), status=payment.status),
+                        ("payment", payment.payment_uid), condition))
+
+        for event in plan.events:
+            ops.outbox.append(_Op("put", OutboxItem(event.event_id, detail_type=event.detail_type,
+                                                    detail=event.detail_json, created_at=event.created_at,
+                                                    expires_at=int(time.time()) + OUTBOX_RETENTION_SECONDS),
+                                  ("outbox", None)))
+        return ops
+
+
+def _add_seat(ops: _Operations, slot: SeatSlot, seat: Seat) -> None:
+    ops.add(_Op("put", SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}", doc=_seat_doc(seat)),
+                ("seat", None), Item.pk.does_not_exist()))
+    ops.add(_Op("put", SeatGuardItem(*seat_guard_key(slot.event_type_id, slot.start_min, seat.attendee.email),
+                                     seat_uid=seat.seat_uid), ("seat_guard", None), Item.pk.does_not_exist()))
+
+
+def _doc(record: BookingRecord) -> dict[str, Any]:
+    return record.model_dump(mode="json", by_alias=True)
+
+
+def _versioned_put(record: BookingRecord, expected_version: int) -> _Op:
+    record.version = expected_version + 1
+    return _Op("put", BookingItem(*booking_key(record.uid), doc=_doc(record), status=record.status,
+                                  version=record.version), ("version", record.uid), BookingItem.version == expected_version)
+
+
+def _host_booking_item(host_id: int, hb: HostBooking) -> HostBookingItem:
+    return HostBookingItem(
+        *host_booking_key(host_id, hb.start_min, hb.uid),
+        uid=hb.uid,
+        event_type_id=hb.event_type_id,
+        start_min=hb.start_min,
+        end_min=hb.end_min,
+        busy_start_min=hb.busy_start_min,
+        busy_end_min=hb.busy_end_min,
+        status=hb.status,
+    )
+

@@ -38,6 +38,10 @@ def _profile_doc(user: User) -> dict[str, Any]:
     return user.model_dump(mode="json", by_alias=True, exclude={"id", "last_active_at"})
 
 
+def _profile_update(user: User, version: int) -> list[Any]:
+    return [UserItem.doc.set(_profile_doc(user)), UserItem.version.set(version + 1)]
+
+
 def _schedule_from(item: ScheduleItem, default_id: int | None) -> Schedule:
     schedule = Schedule.model_validate(item.doc)
     schedule.is_default = schedule.id == default_id
@@ -62,11 +66,12 @@ class UserRepository:
         return {int(item.pk.split("#")[1]) for item in found}
 
     def save(self, user: User, version: int) -> None:
-        item = UserItem(user_pk(user.id), PROFILE, doc=_profile_doc(user), version=version + 1)
-        item.last_active_at = user.last_active_at
+        """Store the profile fields; lastActiveAt and the blocklist flag are maintained separately."""
         try:
-            item.save(condition=UserItem.version == version)
-        except PutError as exc:
+            UserItem(user_pk(user.id), PROFILE).update(
+                actions=_profile_update(user, version), condition=UserItem.version == version
+            )
+        except UpdateError as exc:
             raise ConcurrentUpdate(str(exc)) from exc
 
     def load_config(self, user_id: int) -> HostConfig | None:
@@ -79,7 +84,7 @@ class UserRepository:
         schedules = [
             _schedule_from(item, user.default_schedule_id) for item in items if isinstance(item, ScheduleItem)
         ]
-        return HostConfig(user=user, schedules=schedules)
+        return HostConfig(user=user, schedules=schedules, blocked=bool(profile.blocked))
 
     def touch_last_active(self, user_id: int, when: Any) -> bool:
         """Move lastActiveAt forward (never back). False when the user is gone or already more recent."""
@@ -110,9 +115,8 @@ class ScheduleRepository:
             tx.save(SchedulePointerItem(f"SCHEDULE#{schedule_id}", "SCHEDULE", user_id=user.id))
             if make_default:
                 user.default_schedule_id = schedule_id
-                profile = UserItem(user_pk(user.id), PROFILE, doc=_profile_doc(user), version=user_version + 1)
-                profile.last_active_at = user.last_active_at
-                tx.save(profile, condition=UserItem.version == user_version)
+                tx.update(UserItem(user_pk(user.id), PROFILE), actions=_profile_update(user, user_version),
+                          condition=UserItem.version == user_version)
         return schedule
 
     def get(self, schedule_id: int) -> tuple[Schedule, int] | None:
@@ -134,11 +138,9 @@ class ScheduleRepository:
                 )
                 if make_default is not None:
                     make_default.default_schedule_id = schedule.id
-                    profile = UserItem(
-                        user_pk(make_default.id), PROFILE, doc=_profile_doc(make_default), version=user_version + 1
-                    )
-                    profile.last_active_at = make_default.last_active_at
-                    tx.save(profile, condition=UserItem.version == user_version)
+                    tx.update(UserItem(user_pk(make_default.id), PROFILE),
+                              actions=_profile_update(make_default, user_version),
+                              condition=UserItem.version == user_version)
         except TransactWriteError as exc:
             raise ConcurrentUpdate(str(exc)) from exc
 

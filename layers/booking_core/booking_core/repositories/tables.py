@@ -2,18 +2,28 @@
 
 Main table (single-table design, key pk/sk, no Scan on any request path):
 
-| item                  | pk                               | sk                         |
-|-----------------------|----------------------------------|----------------------------|
-| id counter            | COUNTER#<entity>                 | COUNTER                    |
-| user profile          | USER#<id>                        | P#PROFILE                  |
-| schedule              | USER#<userId>                    | P#SCHEDULE#<id>            |
-| schedule pointer      | SCHEDULE#<id>                    | SCHEDULE                   |
-| host booking (busy)   | USER#<hostId>                    | HB#<startMin:010>#<uid>    |
-| slot lock             | USER#<hostId>                    | LOCK#<bucketMin:010>       |
-| event type            | EVENTTYPE#<id>                   | EVENTTYPE                  |
-| booking               | BOOKING#<uid>                    | BOOKING                    |
-| duplicate guard       | DUP#<typeId>#<startMin>#<email>  | DUP                        |
-| round-robin counter   | RRCOUNT#<typeId>#<YYYY-MM>       | HOST#<hostId>              |
+| item                     | pk                                 | sk                          |
+|--------------------------|------------------------------------|-----------------------------|
+| id counter               | COUNTER#<entity>                   | COUNTER                     |
+| user profile             | USER#<id>                          | P#PROFILE                   |
+| schedule                 | USER#<userId>                      | P#SCHEDULE#<id>             |
+| schedule pointer         | SCHEDULE#<id>                      | SCHEDULE                    |
+| user email / domain index| USEREMAIL#<email> / USERDOMAIN#<d> | USER#<id>                   |
+| host booking (busy)      | USER#<hostId>                      | HB#<startMin:010>#<uid>     |
+| slot lock                | USER#<hostId>                      | LOCK#<bucketMin:010>        |
+| event type               | EVENTTYPE#<id>                     | EVENTTYPE                   |
+| private link             | EVENTTYPE#<id>                     | LINK#<linkId>               |
+| booking                  | BOOKING#<uid>                      | BOOKING                     |
+| seat of a booking        | BOOKING#<uid>                      | SEAT#<seatUid>              |
+| duplicate guard          | DUP#<typeId>#<startMin>#<email>    | DUP                         |
+| round-robin counter      | RRCOUNT#<typeId>#<YYYY-MM>         | HOST#<hostId>               |
+| booking-limit counter    | LIMIT#<typeId>#<period>            | LIMIT                       |
+| booker's bookings        | BOOKER#<typeId>#<email>            | <startMin:010>#<uid>        |
+| seat slot / seat guard   | SEATSLOTS#<typeId>                 | <startMin:010>[#<email>]    |
+| blocklist entry          | BLOCK#<type>#<value>               | BLOCK                       |
+| blocklist listing        | BLOCKLIST                          | <id:010>                    |
+| routing form response    | ROUTINGRESPONSE#<id>               | ROUTINGRESPONSE             |
+| payment                  | PAYMENT#<paymentUid>               | PAYMENT                     |
 
 A user's configuration (profile, schedules) shares the "P#" prefix, so one Query loads it; their bookings and locks
 sit beside it in the same partition, so a host's busy time over a window is one Query too.
@@ -27,6 +37,7 @@ from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
     NumberAttribute,
@@ -67,6 +78,11 @@ class UserItem(Item, discriminator="user"):
     doc = JSONAttribute()
     version = NumberAttribute(default=1)
     last_active_at = UTCDateTimeAttribute(null=True)
+    blocked = BooleanAttribute(default=False)
+
+
+class UserIndexItem(Item, discriminator="user_index"):
+    user_id = NumberAttribute()
 
 
 class ScheduleItem(Item, discriminator="schedule"):
@@ -83,10 +99,23 @@ class EventTypeItem(Item, discriminator="event_type"):
     version = NumberAttribute(default=1)
 
 
+class PrivateLinkItem(Item, discriminator="private_link"):
+    doc = JSONAttribute()
+    usage_count = NumberAttribute(default=0)
+
+
+class LinkUsageItem(Item, discriminator="link_usage"):
+    booking_uid = UnicodeAttribute()
+
+
 class BookingItem(Item, discriminator="booking"):
     doc = JSONAttribute()
     status = UnicodeAttribute()
     version = NumberAttribute(default=1)
+
+
+class SeatItem(Item, discriminator="seat"):
+    doc = JSONAttribute()
 
 
 class HostBookingItem(Item, discriminator="host_booking"):
@@ -111,6 +140,46 @@ class DuplicateGuardItem(Item, discriminator="dup"):
 
 class RoundRobinCountItem(Item, discriminator="rr_count"):
     count = NumberAttribute(default=0)
+
+
+class LimitCountItem(Item, discriminator="limit_count"):
+    count = NumberAttribute(default=0)
+    minutes = NumberAttribute(default=0)
+
+
+class BookerBookingItem(Item, discriminator="booker_booking"):
+    uid = UnicodeAttribute()
+    start_min = NumberAttribute()
+    status = UnicodeAttribute()
+
+
+class SeatSlotItem(Item, discriminator="seat_slot"):
+    booking_uid = UnicodeAttribute()
+    start_min = NumberAttribute()
+    taken = NumberAttribute(default=0)
+    capacity = NumberAttribute()
+
+
+class SeatGuardItem(Item, discriminator="seat_guard"):
+    seat_uid = UnicodeAttribute()
+
+
+class BlocklistItem(Item, discriminator="blocklist"):
+    doc = JSONAttribute()
+
+
+class BlocklistIndexItem(Item, discriminator="blocklist_index"):
+    entry_type = UnicodeAttribute()
+    value = UnicodeAttribute()
+
+
+class RoutingResponseItem(Item, discriminator="routing_response"):
+    doc = JSONAttribute()
+
+
+class PaymentItem(Item, discriminator="payment"):
+    doc = JSONAttribute()
+    status = UnicodeAttribute()
 
 
 class OutboxItem(Model):

@@ -19,14 +19,21 @@ _ATTEMPTS = 3
 
 
 def transaction_items_needed(event_type: EventTypeInput) -> int:
-    """Items one booking of this type writes in its create transaction (the longest option, worst rounding)."""
+    """Items a booking of this type writes in its create transaction: every occurrence of a series, with the
+    longest length option and the worst rounding. (A reschedule that does not overlap itself needs about twice a
+    single booking's items; one that would not fit in a transaction is refused with a clear message.)"""
     longest = max(event_type.lengths) + event_type.before_event_buffer + event_type.after_event_buffer
     buckets = -(-longest // LOCK_BUCKET_MINUTES) + 1
     fixed = [h for h in event_type.host_ids if event_type.is_fixed(h)]
     pool = [h for h in event_type.host_ids if not event_type.is_fixed(h)]
     booked_hosts = len(fixed) + (1 if pool else 0)
-    # booking + duplicate guard + outbox event + round-robin counter, and per host its interval and its locks
-    return 4 + booked_hosts * (1 + buckets)
+    # per booking: the booking, duplicate guard, booker index, outbox event, and per host its interval and locks
+    per_booking = 4 + booked_hosts * (1 + buckets)
+    occurrences = event_type.recurrence.occurrences if event_type.recurrence else 1
+    seats = 3 if event_type.seats else 0  # seat slot, seat, seat guard
+    limits = 4 * occurrences  # day / week / month / year counters
+    shared = 2 + limits + seats  # round-robin counter(s), payment
+    return per_booking * occurrences + shared
 
 
 class Management:
@@ -37,7 +44,15 @@ class Management:
 
     # users -------------------------------------------------------------------------------------------------
     def create_user(self, data: UserInput) -> dict[str, Any]:
-        return self.users.create(data).dump()
+        user = self.users.create(data)
+        self._email_changed(user.id, None, user.email)
+        return user.dump()
+
+    @staticmethod
+    def _email_changed(user_id: int, old: str | None, new: str) -> None:
+        from booking_core.services.access import Access  # the blocklist decides whether a host is bookable
+
+        Access().user_email_changed(user_id, old, new)
 
     def get_user(self, user_id: int) -> dict[str, Any]:
         return self._user(user_id)[0].dump()
@@ -50,6 +65,8 @@ class Management:
                 self.users.save(updated, version)
             except ConcurrentUpdate:
                 continue
+            if updated.email != user.email:
+                self._email_changed(user_id, user.email, updated.email)
             return updated.dump()
         raise DomainError("conflict_error", "the user changed concurrently; try again")
 

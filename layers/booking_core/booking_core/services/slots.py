@@ -1,20 +1,30 @@
-"""GET /v2/slots: the bookable starts of an event type, in the booker's time zone."""
+"""GET /v2/slots: the bookable starts of an event type, in the booker's time zone.
+
+A start is listed exactly when POST /v2/bookings at that start would succeed right now: the same availability
+computation, the same bounds, the same booking limits, and for seated types the seats still free.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from booking_core.concurrency import gather
 from booking_core.errors import DomainError, invalid
 from booking_core.pipeline.availability import (
+    AROUND,
+    assemble_hosts,
+    host_calls,
     available_slots,
     bookable_hosts,
     first_working_hours,
-    load_hosts,
+    limit_candidate_keys,
     slot_rules,
+    within_limits,
 )
-from booking_core.ports import BookingStore
+from booking_core.ports import BookingStore, RequestKeys
 from booking_core.timeutil import iso_local, local_date, local_midnight_minutes, parse_instant, to_minutes, zone
 
 MAX_RANGE_DAYS = 92
@@ -40,6 +50,7 @@ def get_slots(
     end: str,
     time_zone: str = "UTC",
     duration: int | None = None,
+    private_link: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     try:
         tz = zone(time_zone)
@@ -52,9 +63,13 @@ def get_slots(
     if to_min - from_min > MAX_RANGE_DAYS * 1440:
         raise invalid("end", f"a slots query spans at most {MAX_RANGE_DAYS} days")
 
-    event_type = store.fetch_request_data(event_type_id, None).event_type
+    found = store.fetch_request_data(RequestKeys(event_type_id, private_link=private_link))
+    event_type = found.event_type
     if event_type is None:
         raise DomainError("event_type_not_found", f"event type {event_type_id} not found")
+    if event_type.hidden or private_link:
+        if found.private_link is None or found.private_link.is_expired(now):
+            raise DomainError("private_link_expired", "this private link is unknown, expired or used up")
     length = duration or event_type.length_in_minutes
     if length not in event_type.lengths:
         raise DomainError(
@@ -63,16 +78,46 @@ def get_slots(
     if not event_type.host_ids:
         return {}
 
-    hosts = load_hosts(store, event_type.host_ids, from_min, to_min)
+    # One concurrent round: hosts and busy time, booking-limit counters, seated bookings.
+    calls: list[Callable[[], Any]] = host_calls(store, event_type.host_ids, from_min - AROUND, to_min + AROUND)
+    limit_keys = limit_candidate_keys(event_type, from_min, to_min)
+    seated = event_type.seats is not None
+    if limit_keys:
+        calls.append(lambda: store.limit_counts(limit_keys))
+    if seated:
+        calls.append(lambda: store.seat_slots(event_type.id, from_min, to_min))
+    results = gather(calls)
+    hosts = assemble_hosts(event_type.host_ids, results)
+    extra = results[2 * len(event_type.host_ids):]
+    counts = extra.pop(0) if limit_keys else {}
+    seat_slots = extra.pop(0) if seated else []
+
     try:
         bookable = bookable_hosts(event_type, hosts)
     except DomainError:
         return {}  # no bookable host: nothing can be booked, so nothing is listed
     now_min = to_minutes(now)
     rules = slot_rules(event_type, length, now_min, bookable.tz_name, first_working_hours(event_type, hosts, bookable))
-    slots = available_slots(event_type, hosts, bookable, rules, from_min, to_min)
-
+    starts = set(available_slots(event_type, hosts, bookable, rules, from_min, to_min))
+    remaining: dict[int, int] = {}
+    if seated and event_type.seats:
+        capacity = event_type.seats.seats_per_time_slot
+        remaining = {start: capacity for start in starts}
+        for slot in seat_slots:
+            if slot.remaining > 0 and rules.in_bounds(slot.start_min) and from_min <= slot.start_min < to_min:
+                starts.add(slot.start_min)
+                remaining[slot.start_min] = slot.remaining
+            else:
+                starts.discard(slot.start_min)
+        joinable = {slot.start_min for slot in seat_slots if slot.remaining > 0}
+    else:
+        joinable = set()
     out: dict[str, list[dict[str, Any]]] = {}
-    for minute in slots:
-        out.setdefault(local_date(minute, tz).isoformat(), []).append({"start": iso_local(minute, tz)})
+    for minute in sorted(starts):
+        if limit_keys and minute not in joinable and within_limits(event_type, counts, minute, length, bookable.tz_name):
+            continue  # this day/week/month/year is full
+        slot: dict[str, Any] = {"start": iso_local(minute, tz)}
+        if seated:
+            slot["seatsRemaining"] = remaining[minute]
+        out.setdefault(local_date(minute, tz).isoformat(), []).append(slot)
     return out

@@ -1,0 +1,171 @@
+"""Booking changes after creation: cancel, host confirm / decline, payment completed. Each is one transaction that
+also writes its event to the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from booking_core.concurrency import gather
+from booking_core.domain.bookings import BookingRecord, CancelInput, is_active
+from booking_core.errors import DomainError, not_found
+from booking_core.events.contracts import EventContext, new_event
+from booking_core.observability import count, logger
+from booking_core.pipeline.creation import release_of, seated_view
+from booking_core.pipeline.enrichment import booker_key
+from booking_core.ports import (
+    BookingStore,
+    BookingWrite,
+    LimitDelta,
+    PaymentAlreadySettled,
+    RoundRobinIncrement,
+    SeatLeave,
+    SeatSlot,
+    StaleBooking,
+    StatusChange,
+    WriteContention,
+)
+from booking_core.timeutil import to_minutes
+
+
+def _key(record: BookingRecord) -> str | None:
+    return booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
+
+
+def _commit(store: BookingStore, plan: BookingWrite, what: str) -> None:
+    try:
+        store.write(plan)
+    except (StaleBooking, WriteContention) as exc:
+        raise DomainError("conflict_error", f"the booking changed while it was being {what}; try again") from exc
+    count("BookingChanges", action=what)
+
+
+def _undo_round_robin(record: BookingRecord, plan: BookingWrite) -> None:
+    if record.round_robin_key:
+        plan.round_robin.append(RoundRobinIncrement(*record.round_robin_key, delta=-1))
+
+
+def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime) -> dict[str, Any]:
+    """Cancel a booking (its slot is free at once) or, with seatUid, only that seat."""
+    record, seats = gather([lambda: store.get_booking(uid), lambda: store.seats(uid)])
+    if record is None:
+        raise not_found("booking_not_found_error", f"booking {uid}")
+    if data.seat_uid:
+        return _cancel_seat(store, record, seats, data, now)
+    if not is_active(record.status):
+        return record.public()  # already cancelled or rejected: nothing changes, no event
+    updated = record.model_copy(deep=True)
+    updated.status, updated.cancellation_reason, updated.updated_at = "cancelled", data.cancellation_reason, now
+    release = release_of(record, updated, _key(record))
+    if record.is_seated:
+        release.seat_slot = SeatSlot(record.event_type_id, to_minutes(record.start), record.uid, len(seats),
+                                     record.seats_capacity or 1)
+        release.seats = seats
+    plan = BookingWrite(releases=[release], limits=limit_deltas_for_release(record),
+                        events=[new_event("bookingCancelled", updated, occurred_at=now,
+                                          context=EventContext(triggered_by="booker"))])
+    _undo_round_robin(record, plan)
+    _commit(store, plan, "cancelled")
+    logger.info("booking cancelled", extra={"booking_uid": uid})
+    return updated.public()
+
+
+def limit_deltas_for_release(record: BookingRecord) -> list[LimitDelta]:
+    """Booking-limit counters give back this booking's place."""
+    return [LimitDelta(key, -1, -record.duration) for key in record.limit_keys]
+
+
+def _cancel_seat(store: BookingStore, record: BookingRecord, seats: list, data: CancelInput, now: datetime) -> dict[str, Any]:
+    seat = next((s for s in seats if s.seat_uid == data.seat_uid), None)
+    if seat is None:
+        raise not_found("booking_not_found_error", f"seat {data.seat_uid} of booking {record.uid}")
+    if not is_active(record.status):
+        return record.public()
+    closing = len(seats) == 1
+    slot = SeatSlot(record.event_type_id, to_minutes(record.start), record.uid, len(seats), record.seats_capacity or 1)
+    plan = BookingWrite(seat_leaves=[SeatLeave(slot=slot, seat=seat, close=closing)])
+    base = record
+    if closing:
+        base = record.model_copy(deep=True)
+        base.status, base.cancellation_reason, base.updated_at = "cancelled", data.cancellation_reason, now
+        plan.releases.append(release_of(record, base, _key(record)))
+        plan.limits.extend(limit_deltas_for_release(record))
+        _undo_round_robin(record, plan)
+    view = seated_view(base, [s for s in seats if s is not seat], seat, taken=len(seats) - 1)
+    view.status = "cancelled"  # as the leaving attendee sees it
+    view.cancellation_reason = data.cancellation_reason
+    plan.events.append(new_event("bookingCancelled", view, occurred_at=now,
+                                 context=EventContext(seat_uid=seat.seat_uid, triggered_by="booker")))
+    _commit(store, plan, "cancelled")
+    return view.public()
+
+
+def confirm(store: BookingStore, uid: str, now: datetime) -> dict[str, Any]:
+    """Host accepts a pending booking: accepted + bookingConfirmed."""
+    record = _pending(store, uid)
+    if record.payment_required and not record.paid:
+        raise DomainError("conflict_error", "this booking is awaiting payment; it can be confirmed once paid")
+    updated = record.model_copy(deep=True)
+    updated.status, updated.needs_confirmation, updated.updated_at = "accepted", False, now
+    plan = BookingWrite(
+        changes=[StatusChange(updated, record.version, [h.id for h in record.hosts], to_minutes(record.start),
+                              _key(record))],
+        events=[new_event("bookingConfirmed", updated, occurred_at=now, context=EventContext(triggered_by="host"))],
+    )
+    _commit(store, plan, "confirmed")
+    return updated.public()
+
+
+def decline(store: BookingStore, uid: str, reason: str | None, now: datetime) -> dict[str, Any]:
+    """Host declines a pending booking: rejected + bookingRejected, slot freed."""
+    record = _pending(store, uid)
+    updated = record.model_copy(deep=True)
+    updated.status, updated.cancellation_reason, updated.updated_at = "rejected", reason, now
+    plan = BookingWrite(
+        releases=[release_of(record, updated, _key(record))],
+        limits=limit_deltas_for_release(record),
+        events=[new_event("bookingRejected", updated, occurred_at=now, context=EventContext(triggered_by="host"))],
+    )
+    _undo_round_robin(record, plan)
+    _commit(store, plan, "declined")
+    return updated.public()
+
+
+def _pending(store: BookingStore, uid: str) -> BookingRecord:
+    record = store.get_booking(uid)
+    if record is None:
+        raise not_found("booking_not_found_error", f"booking {uid}")
+    if record.status != "pending":
+        raise DomainError("conflict_error", f"only pending bookings can be confirmed or declined (this one is {record.status})")
+    return record
+
+
+def payment_succeeded(store: BookingStore, payment_uid: str, now: datetime) -> dict[str, Any]:
+    """The provider reports the payment complete: bookingPaid, then accepted + bookingConfirmed, or still pending +
+    bookingRequested when the host must also confirm. Repeated reports change nothing."""
+    payment = store.get_payment(payment_uid)
+    if payment is None:
+        raise not_found("not_found_error", f"payment {payment_uid}")
+    if payment.status == "succeeded":
+        return payment.public()
+    records = [r for r in gather([lambda uid=uid: store.get_booking(uid) for uid in payment.booking_uids]) if r]
+    settled = payment.model_copy(update={"status": "succeeded", "updated_at": now})
+    plan = BookingWrite(payments=[settled], payment_expected_status="pending")
+    for record in records:
+        if not is_active(record.status):
+            continue  # cancelled while unpaid: nothing to confirm
+        updated = record.model_copy(deep=True)
+        updated.paid, updated.updated_at = True, now
+        if not record.needs_confirmation:
+            updated.status = "accepted"
+        plan.changes.append(StatusChange(updated, record.version, [h.id for h in record.hosts],
+                                         to_minutes(record.start), _key(record)))
+        context = EventContext(triggered_by="system")
+        plan.events.append(new_event("bookingPaid", updated, occurred_at=now, context=context))
+        follow = "bookingConfirmed" if updated.status == "accepted" else "bookingRequested"
+        plan.events.append(new_event(follow, updated, occurred_at=now, context=context))
+    try:
+        _commit(store, plan, "paid")
+    except PaymentAlreadySettled:
+        pass  # a concurrent report won; the result is the same
+    return settled.public()
