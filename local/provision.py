@@ -18,7 +18,7 @@ STACK_NAME = "local"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 # Variables the local stack sets itself instead of taking them from the template.
-LOCAL_OVERRIDES = {"ADMIN_API_KEY_SECRET_ARN"}
+LOCAL_OVERRIDES = {"ADMIN_API_KEY_SECRET_ARN", "STRIPE_API_KEY_SECRET_ARN", "STRIPE_WEBHOOK_SECRET_SECRET_ARN"}
 
 
 def physical_name(logical_id: str) -> str:

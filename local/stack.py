@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,6 +17,7 @@ from local.pollers import EventTap, QueuePoller, StreamPoller
 from local.provision import REGION, Stack, describe, provision
 
 DEFAULTS = {
+    "PAYMENT_PROVIDER": "test",
     "ADMIN_API_KEY": "local-admin-key",
     "BOOKER_JWT_SECRET": "local-booker-secret-change-me-0123456789",
 }
@@ -111,7 +113,41 @@ class LocalStack:
         if method == "GET" and path == "/_local/events":
             assert self.tap is not None
             return 200, self.tap.snapshot()
+        match = re.fullmatch(r"/_local/payments/([^/]+)/succeed", path)
+        if method == "POST" and match:
+            return self._payment_succeeded(match.group(1))
         return None
+
+    def _payment_succeeded(self, payment_uid: str) -> tuple[int, Any]:
+        """The test payment provider reports the payment completed (what Stripe's webhook does in AWS)."""
+        from booking_core import clock
+        from booking_core.errors import DomainError
+        from booking_core.repositories.bookings import DynamoBookingStore
+        from booking_core.services.changes import payment_succeeded
+
+        try:
+            return 200, payment_succeeded(DynamoBookingStore(), payment_uid, clock.now())
+        except DomainError as error:
+            return error.status, error.body()["error"]
+
+
+# Routes behind the HTTP API's JWT authorizer in template.yaml (BookerJwtAuthorizer).
+JWT_ROUTES = ("/v2/me/",)
+
+
+def emulate_jwt_authorizer(authorization: str | None) -> tuple[dict[str, Any] | None, bytes | None]:
+    """API Gateway's JWT authorizer, locally: HS256 with BOOKER_JWT_SECRET; missing or bad token -> 401."""
+    import jwt
+
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None, b'{"message":"Unauthorized"}'
+    try:
+        claims = jwt.decode(token.strip(), os.environ["BOOKER_JWT_SECRET"], algorithms=["HS256"],
+                            options={"verify_aud": False})
+    except jwt.PyJWTError:
+        return None, b'{"message":"Unauthorized"}'
+    return claims, None
 
 
 def _front_door(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
@@ -143,7 +179,14 @@ def _front_door(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
                     text = body.decode()
                 except UnicodeDecodeError:
                     text = body
-            event = http_api_event(self.command, self.path, dict(self.headers.items()), text, self.client_address[0])
+            claims = None
+            if path.startswith(JWT_ROUTES):
+                claims, refusal = emulate_jwt_authorizer(self.headers.get("Authorization"))
+                if refusal is not None:
+                    self._send(401, {"Content-Type": "application/json", "WWW-Authenticate": "Bearer"}, refusal)
+                    return
+            event = http_api_event(self.command, self.path, dict(self.headers.items()), text, self.client_address[0],
+                                   jwt_claims=claims)
             try:
                 result = stack.api_pool().invoke(event)
                 status, headers, data = response_parts(result)

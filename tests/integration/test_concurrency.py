@@ -87,3 +87,23 @@ def test_fifty_requests_for_overlapping_slots_with_different_starts(api, pool):
     day = weekday_ahead(28).isoformat()
     starts = [f"{day}T10:00:00Z", f"{day}T10:15:00Z", f"{day}T10:30:00Z", f"{day}T10:45:00Z"]
     assert_exactly_one_winner(race(pool, bodies_for(event_type["id"], starts)), host["id"])
+
+
+def test_fifty_attendees_for_a_five_seat_slot(api, pool):
+    host = api.host("Race Host Seats")
+    event_type = api.event_type(ownerId=host["id"], slug="race-seats", seats={"seatsPerTimeSlot": 5})
+    start = f"{weekday_ahead(28).isoformat()}T10:00:00Z"
+    results = race(pool, bodies_for(event_type["id"], [start]))
+    statuses = Counter(status for status, _ in results)
+    codes = Counter(body.get("error", {}).get("code") for status, body in results if status != 201)
+    assert statuses[201] == 5, (statuses, codes)
+    assert codes == {"booking_seats_full_error": REQUESTS - 5}
+    assert not any(status >= 500 for status, _ in results)
+    winners = [body["data"] for status, body in results if status == 201]
+    assert len({w["uid"] for w in winners}) == 1 and len({w["seatUid"] for w in winners}) == 5
+    stored = stored_bookings(host["id"])
+    assert len(stored) == 1
+    from booking_core.repositories.bookings import DynamoBookingStore
+
+    assert {seat.attendee.email for seat in DynamoBookingStore().seats(winners[0]["uid"])} == {
+        w["attendees"][0]["email"] for w in winners}

@@ -49,9 +49,8 @@ def verify_token(token: str) -> dict[str, Any]:
     issuer = os.environ.get("BOOKER_JWT_ISSUER")
     audience = os.environ.get("BOOKER_JWT_AUDIENCE") or None
     try:
-        if secret:
-            return jwt.decode(token, secret, algorithms=["HS256"], audience=audience,
-                              options={"verify_aud": audience is not None})
+        if secret:  # tokens the deployment signs itself: signature and `exp` (when present) are what counts
+            return jwt.decode(token, secret, algorithms=["HS256"], options={"verify_aud": False})
         if issuer:
             jwks_url = os.environ.get("BOOKER_JWT_JWKS_URL") or issuer.rstrip("/") + "/.well-known/jwks.json"
             key = _jwks_client(jwks_url).get_signing_key_from_jwt(token).key

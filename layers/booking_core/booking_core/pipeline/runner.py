@@ -34,6 +34,7 @@ from booking_core.ports import (
     SeatsFull,
     SeatSlot,
     SeatSlotOpened,
+    SlotTaken,
     TransactionTooLarge,
     WriteContention,
 )
@@ -93,10 +94,14 @@ def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed
                 validated = validate_availability(loaded)
             with phase_timer("creation"):
                 if enriched.is_seated:
-                    return open_seat(validated, store, now)
+                    return _seat_errors(lambda: open_seat(validated, store, now))
                 return create_single_seat(validated, store, now)
         except SeatSlotOpened:
             continue  # another attendee opened this seated booking first: join it
+        except DomainError as error:
+            if enriched.is_seated and error.status == 409 and _seat_slot_opened(store, data, request.start_min):
+                continue  # the host became busy because this very seated booking was opened meanwhile
+            raise
         except DuplicateBooking:
             # The same attendee's other request won the race: answer with that booking.
             again = store.fetch_request_data(RequestKeys(data.event_type_id, duplicate_key=enriched.duplicate_key))
@@ -107,6 +112,11 @@ def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed
         except WriteContention as exc:
             raise DomainError("conflict_error", "too many simultaneous bookings of this slot; try again") from exc
     raise DomainError("conflict_error", "the seated booking kept changing; try again")
+
+
+def _seat_slot_opened(store: BookingStore, data: CreateBookingInput, start_min: int) -> bool:
+    keys = RequestKeys(data.event_type_id, seat_start_min=start_min)
+    return store.fetch_request_data(keys).seat_slot is not None
 
 
 def _existing(uid: str | None, store: BookingStore) -> CreatedBooking | None:
@@ -144,6 +154,8 @@ def _seat_errors(action: Callable[[], CreatedBooking]) -> CreatedBooking:
         ) from exc
     except DuplicateBooking as exc:
         raise DomainError("no_available_users_found_error", "you already hold a booking at that time") from exc
+    except SlotTaken as exc:
+        raise DomainError("no_available_users_found_error", "the slot was booked meanwhile") from exc
     except WriteContention as exc:
         raise DomainError("conflict_error", "too many simultaneous changes; try again") from exc
     except TransactionTooLarge as exc:

@@ -290,10 +290,11 @@ class DynamoBookingStore:
 
 def _failure(failed: list[tuple[str, Any]]) -> Exception:
     kinds = {kind for kind, _ in failed}
+    if "seat_open" in kinds:  # another first attendee won: their locks are the ones held
+        return SeatSlotOpened()
     if "lock" in kinds:
         return SlotTaken({info for kind, info in failed if kind == "lock"})
     for kind, error in (
-        ("seat_open", SeatSlotOpened()),
         ("seat_guard", AlreadySeated()),
         ("seat_join", SeatsFull()),
         ("duplicate", DuplicateBooking()),
