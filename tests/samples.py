@@ -49,14 +49,41 @@ API_SAMPLES: list[tuple[str, str, str, Any, bool, set[int]]] = [
                    "phoneNumber": "+44 20 7183 8750"},
       "guests": ["friend@example.com"], "metadata": {"source": "sample"}}, False, {200, 201, 409}),
     ("get-booking", "GET", "/v2/bookings/sample-booking-uid-0000000", None, False, {404}),
+    ("create-booking-signed-in", "POST", "/v2/me/bookings",
+     {"start": f"{FUTURE_WEDNESDAY}T11:00:00Z", "eventTypeId": 1,
+      "attendee": {"name": "Sam Signed", "email": "sam@example.com", "timeZone": "UTC"}}, False, {200, 201, 409}),
+    ("reschedule-booking", "POST", "/v2/bookings/sample-booking-uid-0000000/reschedule",
+     {"start": f"{FUTURE_WEDNESDAY}T14:00:00Z", "reschedulingReason": "clash"}, False, {404}),
+    ("cancel-booking", "POST", "/v2/bookings/sample-booking-uid-0000000/cancel",
+     {"cancellationReason": "cannot make it"}, False, {404}),
+    ("confirm-booking", "POST", "/v2/bookings/sample-booking-uid-0000000/confirm", None, True, {404}),
+    ("decline-booking", "POST", "/v2/bookings/sample-booking-uid-0000000/decline", {"reason": "busy"}, True, {404}),
+    ("create-blocklist-entry", "POST", "/v2/blocklist",
+     {"type": "domain", "value": "spam-sample.test", "action": "block"}, True, {201, 409}),
+    ("list-blocklist", "GET", "/v2/blocklist", None, True, {200}),
+    ("delete-blocklist-entry", "DELETE", "/v2/blocklist/999999", None, True, {404}),
+    ("create-private-link", "POST", "/v2/event-types/1/private-links",
+     {"expiresAt": "2031-01-01T00:00:00Z", "maxUsageCount": 10}, True, {201}),
+    ("list-private-links", "GET", "/v2/event-types/1/private-links", None, True, {200}),
+    ("create-routing-form-response", "POST", "/v2/routing-form-responses",
+     {"formId": "sales-form", "response": {"companySize": "50-200"}}, True, {201}),
+    ("get-payment", "GET", "/v2/payments/sample-payment-uid", None, False, {404}),
+    ("stripe-webhook", "POST", "/v2/payments/stripe/webhook",
+     {"id": "evt_sample", "type": "payment_intent.succeeded",
+      "data": {"object": {"id": "pi_sample", "metadata": {"paymentUid": "sample-payment-uid"}}}}, False, {401, 404}),
 ]
+# The signed-in route sits behind API Gateway's JWT authorizer: its sample carries the verified claims.
+SAMPLE_CLAIMS = {"create-booking-signed-in": {"email": "sam@example.com", "sub": "sample-user",
+                                              "iss": "https://auth.example.com/", "aud": "booking-service"}}
 
 
-def api_sample(method: str, path: str, body: Any, admin: bool) -> dict[str, Any]:
+def api_sample(method: str, path: str, body: Any, admin: bool, claims: dict[str, Any] | None = None) -> dict[str, Any]:
     headers = {"content-type": "application/json", "user-agent": "curl/8.5.0", "host": "api.example.com"}
     if admin:
         headers["authorization"] = f"Bearer {SAMPLE_ADMIN_KEY}"
-    event = http_api_event(method, path, headers, json.dumps(body) if body is not None else None)
+    if claims:
+        headers["authorization"] = "Bearer <the booker's JWT, verified by API Gateway>"
+    event = http_api_event(method, path, headers, json.dumps(body) if body is not None else None, jwt_claims=claims)
     event["requestContext"]["requestId"] = "sample-request-id"
     event["requestContext"]["time"] = SAMPLE_TIME.strftime("%d/%b/%Y:%H:%M:%S +0000")
     event["requestContext"]["timeEpoch"] = int(SAMPLE_TIME.timestamp() * 1000)
@@ -124,7 +151,7 @@ def subscriber_events() -> dict[str, list[str]]:
 def generate() -> dict[Path, Any]:
     files: dict[Path, Any] = {}
     for name, method, path, body, admin, _ in API_SAMPLES:
-        files[EVENTS / "booking_api" / f"{name}.json"] = api_sample(method, path, body, admin)
+        files[EVENTS / "booking_api" / f"{name}.json"] = api_sample(method, path, body, admin, SAMPLE_CLAIMS.get(name))
     files[EVENTS / "publisher" / "outbox-stream-batch.json"] = outbox_stream_batch()
     for feature, event_names in subscriber_events().items():
         for event_name in event_names:

@@ -75,6 +75,14 @@ class InMemoryStore:
         self.event_types[event_type_id] = event_type
         return event_type
 
+    def clone(self) -> InMemoryStore:
+        """An independent copy (to try a write without touching this store)."""
+        copied = InMemoryStore()
+        for name, value in self.__dict__.items():
+            if name != "_lock":
+                setattr(copied, name, copy.deepcopy(value))
+        return copied
+
     def host_bookings_of(self, host_id: int) -> list[HostBooking]:
         return list(self.host_index.get(host_id, {}).values())
 
