@@ -19,6 +19,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 # Variables the local stack sets itself instead of taking them from the template.
 LOCAL_OVERRIDES = {"ADMIN_API_KEY_SECRET_ARN", "STRIPE_API_KEY_SECRET_ARN", "STRIPE_WEBHOOK_SECRET_SECRET_ARN"}
+# What the local stack (and the tests) change on purpose: webhooks reach loopback receivers, and retry in seconds.
+LOCAL_ENVIRONMENT = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_BACKOFF_SECONDS": "1"}
 
 
 def physical_name(logical_id: str) -> str:
@@ -63,14 +65,15 @@ class Stack:
     stream_arns: dict[str, str]  # table logical id -> stream arn
 
     def environment(self) -> dict[str, str]:
-        """The union of every function's environment; one process runs them all, so a name may not disagree."""
+        """The union of every function's environment (one process runs them all, so a name may not disagree),
+        with the local stack's deliberate overrides."""
         merged: dict[str, str] = {}
         for spec in self.functions.values():
             for key, value in spec.environment.items():
                 if key in merged and merged[key] != value:
                     raise ValueError(f"functions disagree on {key}: {merged[key]!r} vs {value!r}")
                 merged[key] = value
-        return merged
+        return {**merged, **LOCAL_ENVIRONMENT}
 
 
 def _static_resolver(template: dict[str, Any]) -> Resolver:
@@ -92,6 +95,10 @@ def _static_resolver(template: dict[str, Any]) -> Resolver:
             resolver.refs[logical] = bus
             resolver.attrs[(logical, "Arn")] = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{bus}"
             resolver.attrs[(logical, "Name")] = bus
+        elif kind == "AWS::Scheduler::ScheduleGroup":
+            group = resolver.resolve(spec["Properties"]["Name"]) if "Name" in spec.get("Properties", {}) else name
+            resolver.refs[logical] = group
+            resolver.attrs[(logical, "Arn")] = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{group}"
         elif kind == "AWS::Events::Rule":
             resolver.refs[logical] = name
             resolver.attrs[(logical, "Arn")] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"
@@ -205,6 +212,13 @@ def provision(stack: Stack, session: Any) -> Stack:
                 QueueUrl=resolver.refs[logical],
                 Attributes={"RedrivePolicy": json.dumps({k: str(v) for k, v in policy.items()})},
             )
+
+    scheduler = session.client("scheduler")
+    for logical in resources(template, "AWS::Scheduler::ScheduleGroup"):
+        scheduler.create_schedule_group(Name=resolver.refs[logical])
+    sesv2 = session.client("sesv2")
+    for spec in resources(template, "AWS::SES::EmailIdentity").values():
+        sesv2.create_email_identity(EmailIdentity=resolver.resolve(spec["Properties"]["EmailIdentity"]))
 
     events = session.client("events")
     for logical in resources(template, "AWS::Events::EventBus"):

@@ -116,7 +116,26 @@ class LocalStack:
         match = re.fullmatch(r"/_local/payments/([^/]+)/succeed", path)
         if method == "POST" and match:
             return self._payment_succeeded(match.group(1))
+        if method == "GET" and path == "/_local/emails":
+            from local.mailbox import sent_emails
+
+            return 200, sent_emails()
+        if method == "POST" and path == "/_local/scheduler/run":
+            return self._run_scheduler(body)
         return None
+
+    def _run_scheduler(self, body: bytes) -> tuple[int, Any]:
+        import boto3
+
+        from local.moments import parse_until, run_schedules
+
+        try:
+            until = parse_until(json.loads(body or b"{}"))
+        except (KeyError, ValueError):
+            return 400, {"code": "request_body_invalid_error", "message": 'give {"until": "<ISO instant>"}'}
+        session = boto3.session.Session()
+        fired = run_schedules(session.client("scheduler"), session.client("events"), session.client("sqs"), until)
+        return 200, {"fired": fired}
 
     def _payment_succeeded(self, payment_uid: str) -> tuple[int, Any]:
         """The test payment provider reports the payment completed (what Stripe's webhook does in AWS)."""
@@ -170,8 +189,8 @@ def _front_door(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
                     ).encode())
                     return
                 status, data = handled
-                self._send(status, {"Content-Type": "application/json"},
-                           json.dumps({"status": "success", "data": data}).encode())
+                envelope = {"status": "success", "data": data} if status < 400 else {"status": "error", "error": data}
+                self._send(status, {"Content-Type": "application/json"}, json.dumps(envelope).encode())
                 return
             text: str | bytes | None = None
             if body:

@@ -67,6 +67,14 @@ API_SAMPLES: list[tuple[str, str, str, Any, bool, set[int]]] = [
     ("list-private-links", "GET", "/v2/event-types/1/private-links", None, True, {200}),
     ("create-routing-form-response", "POST", "/v2/routing-form-responses",
      {"formId": "sales-form", "response": {"companySize": "50-200"}}, True, {201}),
+    ("create-webhook", "POST", "/v2/webhooks",
+     {"subscriberUrl": "https://hooks.example.com/cal", "triggers": ["BOOKING_CREATED", "BOOKING_CANCELLED"],
+      "secret": "whsec-sample"}, True, {201, 400}),
+    ("list-webhooks", "GET", "/v2/webhooks", None, True, {200}),
+    ("get-webhook", "GET", "/v2/webhooks/999999", None, True, {404}),
+    ("patch-webhook", "PATCH", "/v2/webhooks/999999", {"active": False}, True, {404}),
+    ("delete-webhook", "DELETE", "/v2/webhooks/999999", None, True, {404}),
+    ("webhook-deliveries", "GET", "/v2/webhooks/999999/deliveries", None, True, {404}),
     ("get-payment", "GET", "/v2/payments/sample-payment-uid", None, False, {404}),
     ("stripe-webhook", "POST", "/v2/payments/stripe/webhook",
      {"id": "evt_sample", "type": "payment_intent.succeeded",
@@ -110,11 +118,27 @@ def booking_detail(event_id: str = "00000000-0000-4000-8000-000000000001") -> di
             "context": {"privateLink": None, "routingFormResponseId": None, "seatUid": None, "triggeredBy": "booker"}}
 
 
+SCHEDULED = {"meetingStarted", "meetingEnded", "reminderDue"}
+
+
+def moment_detail(detail_type: str) -> dict[str, Any]:
+    """What an EventBridge Scheduler one-time schedule puts on the bus at a booking's moment."""
+    at = "2030-01-08T10:00:00.000Z" if detail_type == "reminderDue" else f"{FUTURE_WEDNESDAY}T10:00:00.000Z"
+    name = f"{detail_type}-sample-booking-uid-0000000" + ("-1440" if detail_type == "reminderDue" else "")
+    detail: dict[str, Any] = {"eventId": f"{name}@{at}", "version": 1, "bookingUid": "sample-booking-uid-0000000",
+                              "scheduledFor": at}
+    if detail_type == "reminderDue":
+        detail["minutesBefore"] = 1440
+    return detail
+
+
 def sqs_wrapped(detail_type: str, feature: str) -> dict[str, Any]:
     """An EventBridge event delivered by the feature's rule to its queue, as the SQS event source hands it over."""
+    scheduled = detail_type in SCHEDULED
     envelope = {"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": detail_type,
-                "source": "booking-service", "account": "123456789012", "time": "2030-01-02T09:00:00Z",
-                "region": "us-east-1", "resources": [], "detail": booking_detail()}
+                "source": "booking-service.scheduler" if scheduled else "booking-service",
+                "account": "123456789012", "time": "2030-01-02T09:00:00Z", "region": "us-east-1",
+                "resources": [], "detail": moment_detail(detail_type) if scheduled else booking_detail()}
     body = json.dumps(envelope)
     return {"Records": [{
         "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d", "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",

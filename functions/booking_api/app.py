@@ -17,6 +17,7 @@ routes = Routes(app)
 system.register(routes)
 management.register(routes)
 management.register_access(routes)
+management.register_webhooks(routes)
 bookings.register(routes)
 payments.register(routes)
 

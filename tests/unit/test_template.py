@@ -47,7 +47,7 @@ def routed_events() -> dict[str, set[str]]:
             feature = queues.get(_ref_name(target["Arn"]))
             assert feature is not None, f"rule target {target} is not a feature queue with a function"
             routed.setdefault(feature, set()).update(pattern["detail-type"])
-            assert pattern["source"] == ["booking-service"]
+            assert set(pattern["source"]) <= {"booking-service", "booking-service.scheduler"}
     return routed
 
 

@@ -11,10 +11,12 @@ from booking_core.domain.access import BlocklistInput, PrivateLinkInput, Routing
 from booking_core.domain.bookings import DeclineInput
 from booking_core.domain.event_types import EventTypeInput, EventTypePatch
 from booking_core.domain.users import ScheduleInput, SchedulePatch, UserInput, UserPatch
+from booking_core.domain.webhooks import WebhookInput, WebhookPatch
 from booking_core.repositories.bookings import DynamoBookingStore
 from booking_core.services.access import Access
 from booking_core.services.changes import confirm, decline
 from booking_core.services.management import Management
+from booking_core.services.webhooks import WebhookService
 from routes.http import Routes, ok
 
 
@@ -104,3 +106,36 @@ def register_access(routes: Routes) -> None:
     @routes.admin("POST", "/v2/bookings/<uid>/decline", tags=["bookings"], summary="Decline a pending booking")
     def decline_booking(uid: Annotated[str, Path()], body: Annotated[DeclineInput, Body()]):
         return ok(decline(store, uid, body.reason, clock.now()))
+
+
+def register_webhooks(routes: Routes) -> None:
+    """Webhook subscriptions (cal.com triggers, scoped to every booking, an event type or a host)."""
+    webhooks = WebhookService()
+
+    @routes.admin("POST", "/v2/webhooks", tags=["webhooks"], summary="Subscribe a URL to booking triggers",
+                  description="Loopback, private, link-local and metadata targets are refused (400) unless the "
+                              "deployment allows private targets; link-local and metadata never. The secret is "
+                              "write-only (responses show hasSecret).")
+    def create_webhook(body: Annotated[WebhookInput, Body()]):
+        return ok(webhooks.create(body, clock.now()), 201)
+
+    @routes.admin("GET", "/v2/webhooks", tags=["webhooks"], summary="List webhooks")
+    def list_webhooks():
+        return ok(webhooks.list())
+
+    @routes.admin("GET", "/v2/webhooks/<webhook_id>", tags=["webhooks"], summary="Get a webhook")
+    def get_webhook(webhook_id: Annotated[int, Path()]):
+        return ok(webhooks.get(webhook_id).public())
+
+    @routes.admin("PATCH", "/v2/webhooks/<webhook_id>", tags=["webhooks"], summary="Update a webhook")
+    def patch_webhook(webhook_id: Annotated[int, Path()], body: Annotated[WebhookPatch, Body()]):
+        return ok(webhooks.patch(webhook_id, body))
+
+    @routes.admin("DELETE", "/v2/webhooks/<webhook_id>", tags=["webhooks"], summary="Delete a webhook")
+    def delete_webhook(webhook_id: Annotated[int, Path()]):
+        webhooks.delete(webhook_id)
+        return ok(None)
+
+    @routes.admin("GET", "/v2/webhooks/<webhook_id>/deliveries", tags=["webhooks"], summary="Delivery attempts")
+    def webhook_deliveries(webhook_id: Annotated[int, Path()]):
+        return ok(webhooks.deliveries(webhook_id))

@@ -1,14 +1,17 @@
-"""The feature subscriber runtime: SQS batch -> typed BookingEvent -> functions/<feature>/events/<eventName>/handler.py.
+"""The feature subscriber runtime: SQS batch -> typed event -> functions/<feature>/events/<eventName>/handler.py.
 
-A feature's app.py is three lines: it names the feature and the dependencies its handlers take. Every record is
-parsed, dispatched by detail-type, made idempotent on the event's eventId (Powertools idempotency, one key space per
-feature and event), and a failure is reported as a partial batch failure so only that message is retried and, after
-its retries, lands in the feature's DLQ.
+A feature's app.py names the feature and the dependencies its handlers take. Every record is parsed (a booking
+event, or a scheduled moment from EventBridge Scheduler, or a feature's own job message), dispatched by
+detail-type, made idempotent on the event's eventId (Powertools idempotency, one key space per feature and event),
+and a failure is reported as a partial batch failure so only that message is retried and, after its retries,
+lands in the feature's DLQ.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,31 +20,51 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from booking_core.config import settings
-from booking_core.events.contracts import BookingEvent
+from booking_core.events.contracts import DETAIL_TYPES, SCHEDULED_TYPES, BookingEvent, ScheduledEvent
 from booking_core.observability import logger, metrics, tracer
 
 EventHandler = Callable[..., Any]
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 
 
-def discover_handlers(function_dir: Path) -> dict[str, EventHandler]:
-    """{eventName: handle} for every functions/<feature>/events/<eventName>/handler.py."""
+def discover_handlers(function_dir: Path, folder: str = "events") -> dict[str, EventHandler]:
+    """{name: handle} for every functions/<feature>/<folder>/<name>/handler.py."""
     handlers: dict[str, EventHandler] = {}
-    for path in sorted((function_dir / "events").glob("*/handler.py")):
-        event_name = path.parent.name
-        module_name = f"{function_dir.name}_events_{event_name}_handler"
+    for path in sorted((function_dir / folder).glob("*/handler.py")):
+        name = path.parent.name
+        module_name = f"{function_dir.name}_{folder}_{name}_handler"
         spec = importlib.util.spec_from_file_location(module_name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        handlers[event_name] = module.handle
+        handlers[name] = module.handle
     return handlers
 
 
+def parse(body: str) -> BookingEvent | ScheduledEvent | dict[str, Any]:
+    """A queue message: an EventBridge event (booking change or scheduled moment) or a feature job (`{"job": ...}`)."""
+    document = json.loads(body)
+    detail_type = document.get("detail-type")
+    if detail_type in DETAIL_TYPES:
+        return BookingEvent.model_validate(document)
+    if detail_type in SCHEDULED_TYPES:
+        return ScheduledEvent.model_validate(document)
+    if "job" in document:
+        return document
+    raise ValueError(f"unknown message ({detail_type or 'no detail-type'})")
+
+
 class Subscriber:
-    def __init__(self, feature: str, function_dir: Path, dependencies: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        feature: str,
+        function_dir: Path,
+        dependencies: Callable[[], dict[str, Any]],
+        jobs: dict[str, EventHandler] | None = None,
+    ) -> None:
         self.feature = feature
         self.handlers = discover_handlers(function_dir)
+        self.jobs = jobs or {}
         self._dependencies_factory = dependencies
         self._dependencies: dict[str, Any] | None = None
         self._idempotent: dict[str, Callable[..., Any]] = {}
@@ -59,18 +82,33 @@ class Subscriber:
         return process_partial_response(event=event, record_handler=self._record, processor=processor, context=context)
 
     def _record(self, record: SQSRecord) -> None:
-        event = BookingEvent.model_validate_json(record.body)
-        handler = self.handlers.get(event.detail_type)
-        if handler is None:
-            logger.warning("no handler for event", extra={"feature": self.feature, "detail_type": event.detail_type})
+        message = parse(record.body)
+        if isinstance(message, dict):
+            job = self.jobs.get(message["job"])
+            if job is None:
+                raise ValueError(f"{self.feature} has no job {message['job']!r}")
+            job(message, **self.deps_for(job))
             return
-        logger.append_keys(event_id=event.event_id, detail_type=event.detail_type)
-        self._once(event.detail_type, handler)(data={"eventId": event.event_id}, event=event)
+        handler = self.handlers.get(message.detail_type)
+        if handler is None:
+            logger.warning("no handler for event", extra={"feature": self.feature, "detail_type": message.detail_type})
+            return
+        logger.append_keys(event_id=message.event_id, detail_type=message.detail_type)
+        self._once(message.detail_type, handler)(data={"eventId": message.event_id}, event=message)
 
     def deps(self) -> dict[str, Any]:
         if self._dependencies is None:
             self._dependencies = self._dependencies_factory()
         return self._dependencies
+
+    def deps_for(self, handler: EventHandler) -> dict[str, Any]:
+        """Only what the handler asks for by name: a handler takes the event and the clients it needs."""
+        wanted = list(inspect.signature(handler).parameters)[1:]
+        available = self.deps()
+        missing = [name for name in wanted if name not in available]
+        if missing:
+            raise TypeError(f"{self.feature} handler {handler.__module__} wants unknown {missing}")
+        return {name: available[name] for name in wanted}
 
     def _once(self, detail_type: str, handler: EventHandler) -> Callable[..., Any]:
         """The handler wrapped in Powertools idempotency keyed on eventId (prefix: feature and event name)."""
@@ -93,8 +131,8 @@ class Subscriber:
                 config=config,
                 key_prefix=f"{self.feature}.{detail_type}",
             )
-            def run_once(data: dict[str, str], event: BookingEvent) -> None:
-                handler(event, **self.deps())
+            def run_once(data: dict[str, str], event: Any) -> None:
+                handler(event, **self.deps_for(handler))
 
             self._idempotent[detail_type] = run_once
         return self._idempotent[detail_type]

@@ -52,6 +52,7 @@ class AttendeeInput(LenientModel):
 class RoutingInput(LenientModel):
     response_id: int
     team_member_ids: list[int] | None = None
+    reminder_minutes: list[int] = Field(default_factory=list, description="reminders scheduled for this booking")
 
 
 class CreateBookingInput(LenientModel):
@@ -139,7 +140,7 @@ class Reference(CamelModel):
 
 # Optional booking fields shown only when they apply (the contract marks them with "?").
 OPTIONAL_FIELDS = ("seatUid", "seatsRemaining", "recurringBookingUid", "paymentRequired", "paymentUid",
-                   "assignmentReason", "references", "isDryRun")
+                   "assignmentReason", "references", "isDryRun", "iCalUID")
 
 
 class Booking(CamelModel):
@@ -176,6 +177,8 @@ class Booking(CamelModel):
     assignment_reason: AssignmentReason | None = None
     references: list[Reference] | None = None
     is_dry_run: bool | None = None
+    ical_uid: str | None = Field(default=None, alias="iCalUID")
+    ical_sequence: int = Field(default=0, alias="iCalSequence")
 
 
 class BookingRecord(Booking):
@@ -200,6 +203,8 @@ class BookingRecord(Booking):
     limit_keys: list[str] = Field(default_factory=list, description="booking-limit counters this booking counts in")
     round_robin_key: tuple[int, str, int] | None = None
     rescheduled_by: str | None = None
+    team_member_ids: list[int] | None = None
+    reminder_minutes: list[int] = Field(default_factory=list, description="reminders scheduled for this booking")
 
     @property
     def organizer(self) -> HostRef:

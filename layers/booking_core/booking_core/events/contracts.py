@@ -28,6 +28,11 @@ DetailType = Literal[
 DETAIL_TYPES: tuple[str, ...] = DetailType.__args__  # type: ignore[attr-defined]
 TriggeredBy = Literal["booker", "host", "system"]
 
+# Events EventBridge Scheduler puts on the bus at a booking's moments (one-time schedules).
+SCHEDULER_SOURCE = f"{EVENT_SOURCE}.scheduler"
+ScheduledType = Literal["meetingStarted", "meetingEnded", "reminderDue"]
+SCHEDULED_TYPES: tuple[str, ...] = ScheduledType.__args__  # type: ignore[attr-defined]
+
 
 class _EventModel(BaseModel):
     # Consumers tolerate fields added later (additive changes keep version 1).
@@ -42,11 +47,14 @@ class EventContext(_EventModel):
 
 
 class EventBooking(Booking):
-    """The booking as published: the public booking plus its organizer."""
+    """The booking as published: the public booking plus its organizer, price and who rescheduled it."""
 
     model_config = ConfigDict(extra="ignore")
 
     organizer: HostRef
+    price: int | None = None
+    currency: str | None = None
+    rescheduled_by: str | None = None
 
 
 class BookingEventDetail(_EventModel):
@@ -73,9 +81,35 @@ class BookingEvent(_EventModel):
         return self.detail.event_id
 
 
+class ScheduledDetail(_EventModel):
+    """What a one-time schedule carries: which booking and moment. Handlers re-read the booking when it fires."""
+
+    event_id: str
+    version: Literal[1] = 1
+    booking_uid: str
+    scheduled_for: datetime
+    minutes_before: int | None = None
+
+
+class ScheduledEvent(_EventModel):
+    id: str | None = None
+    detail_type: ScheduledType = Field(alias="detail-type")
+    source: str = SCHEDULER_SOURCE
+    time: datetime | None = None
+    account: str | None = None
+    detail: ScheduledDetail
+
+    @property
+    def event_id(self) -> str:
+        return self.detail.event_id
+
+
 def published_booking(record: BookingRecord) -> dict[str, Any]:
     body = record.public()
     body["organizer"] = record.organizer.model_dump(mode="json", by_alias=True)
+    body["price"] = record.price_amount
+    body["currency"] = record.price_currency
+    body["rescheduledBy"] = record.rescheduled_by
     return body
 
 

@@ -101,9 +101,11 @@ def build_record(
     event_type = enriched.event_type
     held = validated.rules.held(start_min)
     location, meeting_url = resolve_location(event_type, validated.location)
+    uid = new_uid()
     return BookingRecord(
         id=booking_id,
-        uid=new_uid(),
+        uid=uid,
+        ical_uid=f"{uid}@booking-service",
         title=validated.title,
         description=event_type.description,
         status=status,
@@ -129,6 +131,7 @@ def build_record(
         lock_keys=lock_keys(host_ids, held, validated.rules.bucket),
         duplicate_key=enriched.duplicate_key if start_min == enriched.request.start_min else None,
         routing_form_response_id=data.routing.response_id if data.routing else None,
+        team_member_ids=data.routing.team_member_ids if data.routing else None,
         private_link=data.private_link,
         before_buffer=event_type.before_event_buffer,
         after_buffer=event_type.after_event_buffer,
@@ -139,6 +142,7 @@ def build_record(
         seats_capacity=event_type.seats.seats_per_time_slot if event_type.seats else None,
         show_attendee_info=bool(event_type.seats and event_type.seats.show_attendee_info),
         limit_keys=limit_keys,
+        reminder_minutes=[1440] if event_type.reminders is None else [r.minutes_before for r in event_type.reminders],
     )
 
 
@@ -374,10 +378,13 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
         record.price_amount, record.price_currency = original.price_amount, original.price_currency
         record.private_link = original.private_link
         record.location, record.meeting_url = original.location, original.meeting_url
+        record.ical_uid, record.ical_sequence = original.ical_uid or record.ical_uid, original.ical_sequence + 1
+        record.routing_form_response_id = original.routing_form_response_id
         if round_robin_host is not None and validated.loaded.round_robin_period:
             record.round_robin_key = (enriched.event_type.id, validated.loaded.round_robin_period, round_robin_host)
         previous = original.model_copy(deep=True)
         previous.status = "cancelled"
+        previous.ical_sequence = record.ical_sequence
         previous.rescheduled_to_uid = record.uid
         previous.rescheduling_reason = rescheduling.reason
         previous.updated_at = now

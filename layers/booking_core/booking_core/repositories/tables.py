@@ -24,6 +24,7 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | blocklist listing        | BLOCKLIST                          | <id:010>                    |
 | routing form response    | ROUTINGRESPONSE#<id>               | ROUTINGRESPONSE             |
 | payment                  | PAYMENT#<paymentUid>               | PAYMENT                     |
+| webhooks                 | see repositories/webhooks.py       |                             |
 
 A user's configuration (profile, schedules) shares the "P#" prefix, so one Query loads it; their bookings and locks
 sit beside it in the same partition, so a host's busy time over a window is one Query too.
@@ -180,6 +181,20 @@ class RoutingResponseItem(Item, discriminator="routing_response"):
 class PaymentItem(Item, discriminator="payment"):
     doc = JSONAttribute()
     status = UnicodeAttribute()
+
+
+class WebhookItem(Item, discriminator="webhook"):
+    doc = JSONAttribute()
+
+
+class WebhookIndexItem(Item, discriminator="webhook_index"):
+    webhook_id = NumberAttribute()
+
+
+class DeliveryItem(Item, discriminator="webhook_delivery"):
+    doc = JSONAttribute()
+    status = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
 
 
 class OutboxItem(Model):

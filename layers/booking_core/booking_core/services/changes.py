@@ -56,6 +56,7 @@ def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime) -> d
         return record.public()  # already cancelled or rejected: nothing changes, no event
     updated = record.model_copy(deep=True)
     updated.status, updated.cancellation_reason, updated.updated_at = "cancelled", data.cancellation_reason, now
+    updated.ical_sequence += 1
     release = release_of(record, updated, _key(record))
     if record.is_seated:
         release.seat_slot = SeatSlot(record.event_type_id, to_minutes(record.start), record.uid, len(seats),
@@ -121,6 +122,7 @@ def decline(store: BookingStore, uid: str, reason: str | None, now: datetime) ->
     record = _pending(store, uid)
     updated = record.model_copy(deep=True)
     updated.status, updated.cancellation_reason, updated.updated_at = "rejected", reason, now
+    updated.ical_sequence += 1
     plan = BookingWrite(
         releases=[release_of(record, updated, _key(record))],
         limits=limit_deltas_for_release(record),

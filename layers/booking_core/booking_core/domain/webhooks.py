@@ -1,0 +1,84 @@
+"""Webhook subscriptions and their deliveries (CONTRACT.md sections 2 and 5)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from booking_core.domain.common import CamelModel, UtcDatetime
+
+Trigger = Literal[
+    "BOOKING_CREATED",
+    "BOOKING_REQUESTED",
+    "BOOKING_PAYMENT_INITIATED",
+    "BOOKING_PAID",
+    "BOOKING_REJECTED",
+    "BOOKING_RESCHEDULED",
+    "BOOKING_CANCELLED",
+    "MEETING_STARTED",
+    "MEETING_ENDED",
+]
+DeliveryStatus = Literal["pending", "delivered", "retrying", "failed"]
+
+
+def _unique(values: list[Trigger]) -> list[Trigger]:
+    return list(dict.fromkeys(values))
+
+
+class WebhookInput(CamelModel):
+    subscriber_url: str = Field(min_length=8, max_length=2048)
+    triggers: list[Trigger] = Field(min_length=1)
+    secret: str | None = Field(default=None, min_length=1, max_length=256)
+    active: bool = True
+    event_type_id: int | None = None
+    user_id: int | None = None
+
+    _triggers = field_validator("triggers")(_unique)
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> WebhookInput:
+        if self.event_type_id is not None and self.user_id is not None:
+            raise ValueError("a webhook is scoped to an event type or to a host, not both")
+        return self
+
+
+class WebhookPatch(CamelModel):
+    subscriber_url: str | None = Field(default=None, min_length=8, max_length=2048)
+    triggers: list[Trigger] | None = Field(default=None, min_length=1)
+    secret: str | None = Field(default=None, min_length=1, max_length=256)
+    active: bool | None = None
+
+
+class Webhook(WebhookInput):
+    id: int
+    created_at: UtcDatetime
+
+    @property
+    def scope(self) -> str:
+        if self.event_type_id is not None:
+            return f"eventType#{self.event_type_id}"
+        if self.user_id is not None:
+            return f"user#{self.user_id}"
+        return "all"
+
+    def public(self) -> dict[str, Any]:
+        """The secret is write-only: responses say whether one is set."""
+        body = self.model_dump(mode="json", by_alias=True, exclude={"secret"})
+        body["hasSecret"] = self.secret is not None
+        return body
+
+
+class Delivery(CamelModel):
+    id: str
+    webhook_id: int
+    event_id: str
+    trigger_event: Trigger
+    booking_uid: str
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    last_response_status: int | None = None
+    last_error: str | None = None
+    body: str = Field(exclude=True)
+    created_at: UtcDatetime
+    updated_at: UtcDatetime

@@ -1,0 +1,6 @@
+"""Booking emails (CONTRACT.md section 6): plain text and HTML parts, times in the recipient's own time zone,
+the location or meeting link, and an .ics invitation for confirmed, rescheduled and cancelled bookings."""
+
+from booking_core.emails.render import Attachment, Email, Recipient, recipients_for, render, to_mime
+
+__all__ = ["Attachment", "Email", "Recipient", "recipients_for", "render", "to_mime"]

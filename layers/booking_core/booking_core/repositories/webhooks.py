@@ -1,0 +1,137 @@
+"""Webhook subscriptions (with scope indexes) and their delivery records.
+
+| item              | pk                              | sk                   |
+|-------------------|---------------------------------|----------------------|
+| webhook           | WEBHOOK#<id>                    | WEBHOOK              |
+| listing           | WEBHOOKS                        | <id:010>             |
+| scope index       | WEBHOOKSCOPE#<all|eventType#n|user#n> | <id:010>       |
+| delivery          | WEBHOOK#<id>                    | DELIVERY#<deliveryId>|
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from booking_core.concurrency import gather
+from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput
+from booking_core.repositories.bookings import batch_get
+from booking_core.repositories.counters import next_id
+from booking_core.repositories.tables import (
+    DeliveryItem,
+    Item,
+    WebhookIndexItem,
+    WebhookItem,
+    connection,
+    minute_key,
+)
+from booking_core.timeutil import iso_z
+
+
+def _key(webhook_id: int) -> tuple[str, str]:
+    return f"WEBHOOK#{webhook_id}", "WEBHOOK"
+
+
+def _delivery_key(webhook_id: int, delivery_id: str) -> tuple[str, str]:
+    return f"WEBHOOK#{webhook_id}", f"DELIVERY#{delivery_id}"
+
+
+def _delivery_from(item: DeliveryItem) -> Delivery:
+    return Delivery.model_validate({**item.doc, "status": item.status, "attempts": int(item.attempts)})
+
+
+class WebhookRepository:
+    def create(self, data: WebhookInput, now: datetime) -> Webhook:
+        webhook = Webhook(**data.model_dump(), id=next_id("webhook"), created_at=now)
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(WebhookItem(*_key(webhook.id), doc=webhook.model_dump(mode="json", by_alias=True)),
+                    condition=Item.pk.does_not_exist())
+            tx.save(WebhookIndexItem("WEBHOOKS", minute_key(webhook.id), webhook_id=webhook.id))
+            tx.save(WebhookIndexItem(f"WEBHOOKSCOPE#{webhook.scope}", minute_key(webhook.id), webhook_id=webhook.id))
+        return webhook
+
+    def get(self, webhook_id: int) -> Webhook | None:
+        try:
+            item = WebhookItem.get(*_key(webhook_id), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Webhook.model_validate(item.doc)
+
+    def save(self, webhook: Webhook) -> None:
+        WebhookItem(*_key(webhook.id), doc=webhook.model_dump(mode="json", by_alias=True)).save(
+            condition=Item.pk.exists()
+        )
+
+    def delete(self, webhook: Webhook) -> None:
+        with TransactWrite(connection=connection()) as tx:
+            tx.delete(WebhookItem(*_key(webhook.id)))
+            tx.delete(WebhookIndexItem("WEBHOOKS", minute_key(webhook.id)))
+            tx.delete(WebhookIndexItem(f"WEBHOOKSCOPE#{webhook.scope}", minute_key(webhook.id)))
+
+    def list(self) -> list[Webhook]:
+        ids = [int(item.webhook_id) for item in WebhookIndexItem.query("WEBHOOKS", consistent_read=True)]
+        return self._load(ids)
+
+    def matching(self, event_type_id: int, host_ids: list[int]) -> list[Webhook]:
+        """Subscriptions for every booking, this event type, or one of these hosts: one concurrent round of
+        Queries on the scope indexes, then one BatchGetItem."""
+        scopes = ["all", f"eventType#{event_type_id}", *(f"user#{host}" for host in host_ids)]
+        pages = gather([lambda scope=scope: list(WebhookIndexItem.query(f"WEBHOOKSCOPE#{scope}", consistent_read=True))
+                        for scope in scopes])
+        return self._load(sorted({int(item.webhook_id) for page in pages for item in page}))
+
+    def _load(self, ids: list[int]) -> list[Webhook]:
+        found = [Webhook.model_validate(item.doc) for item in batch_get(_key(i) for i in ids)
+                 if isinstance(item, WebhookItem)]
+        return sorted(found, key=lambda webhook: webhook.id)
+
+    # -- deliveries ----------------------------------------------------------------------------------------------
+    def add_delivery(self, delivery: Delivery) -> bool:
+        """Record a delivery once per (event, webhook, trigger): False when it already exists."""
+        doc = delivery.model_dump(mode="json", by_alias=True, exclude={"status", "attempts"})
+        doc["body"] = delivery.body
+        try:
+            DeliveryItem(*_delivery_key(delivery.webhook_id, delivery.id), doc=doc, status=delivery.status,
+                         attempts=delivery.attempts).save(condition=Item.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get_delivery(self, webhook_id: int, delivery_id: str) -> Delivery | None:
+        try:
+            item = DeliveryItem.get(*_delivery_key(webhook_id, delivery_id), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _delivery_from(item)
+
+    def deliveries(self, webhook_id: int) -> list[Delivery]:
+        items = DeliveryItem.query(f"WEBHOOK#{webhook_id}", DeliveryItem.sk.startswith("DELIVERY#"), consistent_read=True)
+        return sorted((_delivery_from(item) for item in items), key=lambda d: (d.created_at, d.id))
+
+    def claim_attempt(self, delivery: Delivery, attempt: int) -> bool:
+        """Take attempt number `attempt` (only if no other worker took it and it is not settled)."""
+        try:
+            DeliveryItem(*_delivery_key(delivery.webhook_id, delivery.id)).update(
+                actions=[DeliveryItem.attempts.set(attempt)],
+                condition=(DeliveryItem.attempts == attempt - 1) & DeliveryItem.status.is_in("pending", "retrying"),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def record_attempt(self, delivery: Delivery, status: str, response_status: int | None, error: str | None,
+                       now: datetime) -> None:
+        doc: dict[str, Any] = delivery.model_dump(mode="json", by_alias=True, exclude={"status", "attempts"})
+        doc.update(body=delivery.body, lastResponseStatus=response_status, lastError=error,
+                   updatedAt=iso_z(now))
+        DeliveryItem(*_delivery_key(delivery.webhook_id, delivery.id)).update(
+            actions=[DeliveryItem.status.set(status), DeliveryItem.doc.set(doc)]
+        )
+

@@ -1,0 +1,88 @@
+"""Notifications: booking emails through SES v2 and reminder schedules (EventBridge Scheduler)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+from booking_core.domain.bookings import Booking, BookingRecord
+from booking_core.emails import recipients_for, render, to_mime
+from booking_core.emails.render import Kind
+from booking_core.events.contracts import BookingEvent, ScheduledEvent
+from booking_core.observability import count, logger, mask_email
+from booking_core.ports import BookingStore
+from booking_core.scheduling import MomentScheduler, moment_detail, schedule_name
+
+
+class Mailer:
+    """SES v2 SendEmail with a raw MIME message (text, HTML, .ics)."""
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sesv2")
+        return self._client
+
+    def send(self, raw: bytes, to: list[str]) -> None:
+        self.client.send_email(
+            FromEmailAddress=os.environ.get("NOTIFICATIONS_FROM", "bookings@example.com"),
+            Destination={"ToAddresses": to},
+            Content={"Raw": {"Data": raw}},
+        )
+
+
+class NotificationService:
+    def __init__(self, store: BookingStore, mailer: Mailer | None = None,
+                 scheduler: MomentScheduler | None = None) -> None:
+        self.store = store
+        self.mailer = mailer or Mailer()
+        self.scheduler = scheduler or MomentScheduler()
+
+    @staticmethod
+    def sender() -> str:
+        return os.environ.get("NOTIFICATIONS_FROM", "bookings@example.com")
+
+    def email(self, kind: Kind, booking: Booking, previous: Booking | None = None, reason: str | None = None,
+              attendees_only: bool = False) -> int:
+        sent = 0
+        for recipient in recipients_for(booking, kind):
+            if attendees_only and recipient.role != "attendee":
+                continue
+            message = render(kind, booking, recipient, previous=previous, reason=reason)
+            self.mailer.send(to_mime(message, self.sender()), message.to)
+            sent += 1
+        count("EmailsSent", sent, kind=kind)
+        logger.info("emails sent", extra={"kind": kind, "booking_uid": booking.uid, "count": sent,
+                                          "to": [mask_email(r.email) for r in recipients_for(booking, kind)]})
+        return sent
+
+    # -- reminders ------------------------------------------------------------------------------------------------
+    def schedule_reminders(self, record: BookingRecord, now: datetime) -> None:
+        for minutes in record.reminder_minutes:
+            name = schedule_name("reminderDue", record.uid, minutes)
+            at = record.start - timedelta(minutes=minutes)
+            self.scheduler.put(name, at, "reminderDue", moment_detail(name, record.uid, at, minutes), now)
+
+    def delete_reminders(self, record: BookingRecord) -> None:
+        for minutes in record.reminder_minutes:
+            self.scheduler.delete(schedule_name("reminderDue", record.uid, minutes))
+
+    def reminder_due(self, event: ScheduledEvent) -> int:
+        """A reminder fired: send it only if the booking is still accepted, to whoever holds it now."""
+        record = self.store.get_booking(event.detail.booking_uid)
+        if record is None or record.status != "accepted":
+            logger.info("reminder skipped", extra={"booking_uid": event.detail.booking_uid})
+            return 0
+        if record.is_seated:
+            record.attendees = [seat.attendee for seat in self.store.seats(record.uid)]
+        return self.email("reminder", record, attendees_only=True)
+
+    def record_of(self, event: BookingEvent) -> BookingRecord | None:
+        return self.store.get_booking(event.detail.booking.uid)

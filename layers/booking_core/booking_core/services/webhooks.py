@@ -1,0 +1,192 @@
+"""Webhooks: subscription management, fan-out of bus events to matching subscriptions, and delivery attempts
+with exponential backoff (each attempt recorded)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from booking_core.domain.bookings import BookingRecord
+from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput, WebhookPatch
+from booking_core.errors import invalid, not_found
+from booking_core.events.contracts import BookingEvent
+from booking_core.observability import count, logger
+from booking_core.repositories.webhooks import WebhookRepository
+from booking_core.scheduling import moment_detail, schedule_name
+from booking_core.webhooks import delivery as transport
+from booking_core.webhooks.payload import TRIGGERS, build_meeting_payload, build_payload
+from booking_core.webhooks.signing import headers_for
+from booking_core.webhooks.ssrf import UnsafeUrl, check_url
+
+DELIVERY_JOB = "deliverWebhook"
+
+
+def _allow_private() -> bool:
+    return os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false").lower() == "true"
+
+
+def max_attempts() -> int:
+    return max(int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "5")), 4)
+
+
+def backoff_base() -> float:
+    return float(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "30"))
+
+
+def timeout_seconds() -> float:
+    return float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+
+
+def delivery_id(event_id: str, webhook_id: int, trigger: str) -> str:
+    return hashlib.sha256(f"{event_id}:{webhook_id}:{trigger}".encode()).hexdigest()[:32]
+
+
+class WebhookService:
+    def __init__(self, repository: WebhookRepository | None = None,
+                 enqueue: Callable[[dict[str, Any], int], None] | None = None) -> None:
+        self.repository = repository or WebhookRepository()
+        self._enqueue = enqueue
+
+    # -- management ----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _check_target(url: str) -> None:
+        try:
+            check_url(url, allow_private=_allow_private())
+        except UnsafeUrl as exc:
+            raise invalid("subscriberUrl", f"refused target: {exc}") from exc
+
+    def create(self, data: WebhookInput, now: datetime) -> dict[str, Any]:
+        self._check_target(data.subscriber_url)
+        return self.repository.create(data, now).public()
+
+    def get(self, webhook_id: int) -> Webhook:
+        webhook = self.repository.get(webhook_id)
+        if webhook is None:
+            raise not_found("not_found_error", f"webhook {webhook_id}")
+        return webhook
+
+    def patch(self, webhook_id: int, patch: WebhookPatch) -> dict[str, Any]:
+        current = self.get(webhook_id)
+        changes = patch.model_dump(exclude_unset=True)
+        if "subscriber_url" in changes:
+            self._check_target(changes["subscriber_url"])
+        updated = Webhook.model_validate({**current.model_dump(), **changes})
+        self.repository.save(updated)
+        return updated.public()
+
+    def delete(self, webhook_id: int) -> None:
+        self.repository.delete(self.get(webhook_id))
+
+    def list(self) -> list[dict[str, Any]]:
+        return [webhook.public() for webhook in self.repository.list()]
+
+    def deliveries(self, webhook_id: int) -> list[dict[str, Any]]:
+        self.get(webhook_id)
+        return [delivery.model_dump(mode="json", by_alias=True, include={
+            "id", "trigger_event", "booking_uid", "status", "attempts", "last_response_status", "created_at"})
+            for delivery in self.repository.deliveries(webhook_id)]
+
+    # -- fan-out -------------------------------------------------------------------------------------------------
+    def fan_out(self, event: BookingEvent, now: datetime) -> int:
+        """Record one delivery per matching subscription and trigger, and queue its first attempt."""
+        trigger = TRIGGERS[event.detail_type]
+        booking = event.detail.booking
+        hosts = [host.id for host in booking.hosts]
+        subscribers = [w for w in self.repository.matching(booking.event_type_id, hosts)
+                       if w.active and trigger in w.triggers]
+        body = None
+        for webhook in subscribers:
+            body = body or json.dumps(build_payload(trigger, event, created_at=now), separators=(",", ":"))
+            self._record(webhook, event.event_id, trigger, booking.uid, body, now)
+        return len(subscribers)
+
+    def fan_out_moment(self, trigger: str, event_id: str, booking: BookingRecord, now: datetime) -> int:
+        """MEETING_STARTED / MEETING_ENDED for an accepted booking."""
+        subscribers = [w for w in self.repository.matching(booking.event_type_id, [h.id for h in booking.hosts])
+                       if w.active and trigger in w.triggers]
+        body = json.dumps(build_meeting_payload(trigger, booking, created_at=now), separators=(",", ":"))
+        for webhook in subscribers:
+            self._record(webhook, event_id, trigger, booking.uid, body, now)
+        return len(subscribers)
+
+    def _record(self, webhook: Webhook, event_id: str, trigger: str, booking_uid: str, body: str,
+                now: datetime) -> None:
+        delivery = Delivery(id=delivery_id(event_id, webhook.id, trigger), webhook_id=webhook.id, event_id=event_id,
+                            trigger_event=trigger, booking_uid=booking_uid, body=body, created_at=now, updated_at=now)
+        if self.repository.add_delivery(delivery):
+            self.enqueue({"job": DELIVERY_JOB, "webhookId": webhook.id, "deliveryId": delivery.id, "attempt": 1}, 0)
+        else:  # a redelivered event: the delivery exists; make sure its attempt is queued (idempotent downstream)
+            existing = self.repository.get_delivery(webhook.id, delivery.id)
+            if existing and existing.status == "pending" and existing.attempts == 0:
+                self.enqueue({"job": DELIVERY_JOB, "webhookId": webhook.id, "deliveryId": delivery.id,
+                              "attempt": 1}, 0)
+
+    def enqueue(self, job: dict[str, Any], delay_seconds: int) -> None:
+        if self._enqueue is not None:
+            self._enqueue(job, delay_seconds)
+            return
+        send_job(job, delay_seconds)
+
+    # -- one attempt ---------------------------------------------------------------------------------------------
+    def attempt(self, job: dict[str, Any], now: datetime) -> str:
+        """Try a delivery once; schedule the next attempt with exponential backoff, or give up as `failed`."""
+        webhook = self.repository.get(int(job["webhookId"]))
+        delivery = self.repository.get_delivery(int(job["webhookId"]), str(job["deliveryId"]))
+        attempt = int(job["attempt"])
+        if webhook is None or delivery is None:
+            return "gone"
+        if not self.repository.claim_attempt(delivery, attempt):
+            return "skipped"  # a duplicate job, or the delivery is already settled
+        body = delivery.body.encode()
+        result = transport.deliver(webhook.subscriber_url, body, headers_for(body, webhook.secret),
+                                   timeout=timeout_seconds(), allow_private=_allow_private())
+        if result.delivered:
+            status = "delivered"
+        elif attempt >= max_attempts():
+            status = "failed"
+        else:
+            status = "retrying"
+        self.repository.record_attempt(delivery, status, result.status, result.error, now)
+        count("WebhookAttempts", outcome=status)
+        logger.info("webhook attempt", extra={"webhook_id": webhook.id, "delivery_id": delivery.id,
+                                              "attempt": attempt, "status": status, "http_status": result.status})
+        if status == "retrying":
+            delay = transport.backoff_delays(max_attempts(), backoff_base())[attempt - 1]
+            self.enqueue({**job, "attempt": attempt + 1}, int(min(delay, 900)))
+        return status
+
+
+_sqs: Any = None
+
+
+def send_job(job: dict[str, Any], delay_seconds: int) -> None:
+    global _sqs
+    if _sqs is None:
+        import boto3
+
+        _sqs = boto3.client("sqs")
+    _sqs.send_message(QueueUrl=os.environ["WEBHOOK_DELIVERY_QUEUE_URL"], MessageBody=json.dumps(job),
+                      DelaySeconds=max(0, min(delay_seconds, 900)))
+
+
+# -- MEETING_STARTED / MEETING_ENDED moments ---------------------------------------------------------------------------
+MEETING_MOMENTS = (("meetingStarted", "start"), ("meetingEnded", "end"))
+
+
+def schedule_meeting(moments: Any, booking: Any, now: datetime) -> None:
+    """One-time schedules at an accepted booking's start and end (moved by re-putting the same names)."""
+    if booking.status != "accepted":
+        return
+    for kind, attribute in MEETING_MOMENTS:
+        name = schedule_name(kind, booking.uid)
+        at = getattr(booking, attribute)
+        moments.put(name, at, kind, moment_detail(name, booking.uid, at), now)
+
+
+def clear_meeting(moments: Any, booking_uid: str) -> None:
+    for kind, _ in MEETING_MOMENTS:
+        moments.delete(schedule_name(kind, booking_uid))

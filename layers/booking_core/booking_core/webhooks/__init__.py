@@ -1,0 +1,1 @@
+"""cal.com-compatible webhooks: payloads, signatures, SSRF-guarded delivery."""
