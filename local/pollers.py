@@ -87,10 +87,12 @@ class StreamPoller(_Loop):
         filters: list[dict[str, Any]],
         interval: float = 0.1,
         retry_delay: float = 0.5,
+        starting_position: str = "TRIM_HORIZON",
     ) -> None:
         super().__init__(f"stream:{stream_arn.split('/')[1]}", interval)
         self.streams, self.stream_arn, self.invoke = streams, stream_arn, invoke
         self.batch_size, self.filters, self.retry_delay = batch_size, filters, retry_delay
+        self.starting_position = starting_position
         self._iterators: dict[str, str] = {}
         self._pending: list[dict[str, Any]] = []
         self._retry_at = 0.0
@@ -101,7 +103,7 @@ class StreamPoller(_Loop):
             shard_id = shard["ShardId"]
             if shard_id not in self._iterators:
                 self._iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.starting_position
                 )["ShardIterator"]
             response = self.streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
             self._iterators[shard_id] = response.get("NextShardIterator") or self._iterators[shard_id]

@@ -18,3 +18,10 @@ def context_for(logical_id: str):
 @pytest.fixture(scope="session")
 def api(aws) -> Api:
     return Api(function_handler(aws, "BookingApiFunction"), context_for("BookingApiFunction"))
+
+
+@pytest.fixture(scope="session")
+def bus(aws):
+    from tests.integration.bus import Bus
+
+    return Bus(aws)

@@ -43,12 +43,12 @@ def classify(address: IPAddress, allow_private: bool) -> str | None:
         return "cloud metadata address"
     if address.is_link_local:
         return "link-local address"
-    if address.is_unspecified or address.is_multicast or address.is_reserved:
+    if address.is_unspecified or address.is_multicast:
         return "unroutable address"
     local = address.is_loopback or address.is_private or (isinstance(address, ipaddress.IPv4Address) and address in CGNAT)
-    if local and not allow_private:
-        return "loopback or private address"
-    if not local and not address.is_global:
+    if local:
+        return None if allow_private else "loopback or private address"
+    if address.is_reserved or not address.is_global:
         return "non-public address"
     return None
 
