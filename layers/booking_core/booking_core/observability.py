@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 SERVICE = "booking-service"
 NAMESPACE = "BookingService"
@@ -16,9 +19,45 @@ NAMESPACE = "BookingService"
 # A request that emits no metric of its own is normal (reads, refusals before any phase ran).
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
+
+
+class _Segment(BaseSegment):
+    def close(self, end_time: int | None = None) -> None: ...
+    def add_subsegment(self, subsegment: Any) -> None: ...
+    def remove_subsegment(self, subsegment: Any) -> None: ...
+    def put_annotation(self, key: str, value: Any) -> None: ...
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None: ...
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None: ...
+
+
+class NoTracingProvider(BaseProvider):
+    """Used while SDK tracing is off: the X-Ray SDK creates an AWS client when it is imported (about 300 ms of
+    cold start), which is only worth paying when subsegments are wanted. Lambda's Active tracing still records
+    every invocation without it."""
+
+    @contextmanager
+    def in_subsegment(self, name: Any = None, **kwargs: Any) -> Generator[BaseSegment, None, None]:
+        yield _Segment()
+
+    @asynccontextmanager
+    async def in_subsegment_async(self, name: Any = None, **kwargs: Any):  # type: ignore[override]
+        yield _Segment()
+
+    def put_annotation(self, key: str, value: Any) -> None: ...
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None: ...
+    def patch(self, modules: Sequence[str]) -> None: ...
+    def patch_all(self) -> None: ...
+
+
+def _tracer() -> Tracer:
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() == "true":
+        return Tracer(service=SERVICE, disabled=True, auto_patch=False, provider=NoTracingProvider())
+    return Tracer(service=SERVICE)
+
+
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = _tracer()
 
 
 def mask_email(email: str | None) -> str | None:

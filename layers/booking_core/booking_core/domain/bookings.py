@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
@@ -18,6 +17,8 @@ ACTIVE_STATUSES: frozenset[str] = frozenset({"accepted", "pending"})
 
 def normalize_phone(value: str) -> str:
     """An international number in any common formatting -> E.164. Raises ValueError otherwise."""
+    import phonenumbers  # only requests with a phone number pay for loading its metadata
+
     text = value.strip()
     if not text.startswith("+"):
         raise ValueError("phone number must start with + and the country code, e.g. +44 20 7183 8750")
@@ -33,7 +34,7 @@ def normalize_phone(value: str) -> str:
 class LenientModel(BaseModel):
     """Booker input: camelCase, unknown fields ignored so cal.com clients that send extra fields keep working."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 class AttendeeInput(LenientModel):

@@ -18,7 +18,8 @@ UtcDatetime = Annotated[datetime, PlainSerializer(iso_z, return_type=str, when_u
 class CamelModel(BaseModel):
     """camelCase on the wire, snake_case in Python. Unknown fields are errors (management input)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # defer_build: a model's validator is built the first time it is used, not at import (cold start)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

@@ -36,7 +36,7 @@ SCHEDULED_TYPES: tuple[str, ...] = ScheduledType.__args__  # type: ignore[attr-d
 
 class _EventModel(BaseModel):
     # Consumers tolerate fields added later (additive changes keep version 1).
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 class EventContext(_EventModel):

@@ -17,7 +17,6 @@ from booking_core.events.contracts import BookingEvent
 from booking_core.observability import count, logger
 from booking_core.repositories.webhooks import WebhookRepository
 from booking_core.scheduling import moment_detail, schedule_name
-from booking_core.webhooks import delivery as transport
 from booking_core.webhooks.payload import TRIGGERS, build_meeting_payload, build_payload
 from booking_core.webhooks.signing import headers_for
 from booking_core.webhooks.ssrf import UnsafeUrl, check_url
@@ -141,6 +140,8 @@ class WebhookService:
             return "gone"
         if not self.repository.claim_attempt(delivery, attempt):
             return "skipped"  # a duplicate job, or the delivery is already settled
+        from booking_core.webhooks import delivery as transport  # the subscriber's job, not the API's
+
         body = delivery.body.encode()
         result = transport.deliver(webhook.subscriber_url, body, headers_for(body, webhook.secret),
                                    timeout=timeout_seconds(), allow_private=_allow_private())
