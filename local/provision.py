@@ -18,9 +18,15 @@ STACK_NAME = "local"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 # Variables the local stack sets itself instead of taking them from the template.
-LOCAL_OVERRIDES = {"ADMIN_API_KEY_SECRET_ARN", "STRIPE_API_KEY_SECRET_ARN", "STRIPE_WEBHOOK_SECRET_SECRET_ARN"}
-# What the local stack (and the tests) change on purpose: webhooks reach loopback receivers, and retry in seconds.
-LOCAL_ENVIRONMENT = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_BACKOFF_SECONDS": "1"}
+LOCAL_OVERRIDES = {"ADMIN_API_KEY_SECRET_ARN", "STRIPE_API_KEY_SECRET_ARN", "STRIPE_WEBHOOK_SECRET_SECRET_ARN",
+                   "CREDENTIALS_KMS_KEY_ID"}
+# What the local stack (and the tests) change on purpose: webhooks reach loopback receivers and retry in seconds;
+# calendar credentials are sealed with a fixed development key instead of KMS (never use it anywhere else).
+LOCAL_ENVIRONMENT = {
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+    "WEBHOOK_BACKOFF_SECONDS": "1",
+    "CREDENTIALS_LOCAL_KEY": "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1hLXNlY3I=",
+}
 
 
 def physical_name(logical_id: str) -> str:

@@ -18,6 +18,7 @@ system.register(routes)
 management.register(routes)
 management.register_access(routes)
 management.register_webhooks(routes)
+management.register_calendars(routes)
 bookings.register(routes)
 payments.register(routes)
 

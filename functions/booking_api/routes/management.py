@@ -9,11 +9,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from booking_core import clock
 from booking_core.domain.access import BlocklistInput, PrivateLinkInput, RoutingFormResponseInput
 from booking_core.domain.bookings import DeclineInput
+from booking_core.domain.calendars import ConnectInput, ConnectionPatch
 from booking_core.domain.event_types import EventTypeInput, EventTypePatch
 from booking_core.domain.users import ScheduleInput, SchedulePatch, UserInput, UserPatch
 from booking_core.domain.webhooks import WebhookInput, WebhookPatch
 from booking_core.repositories.bookings import DynamoBookingStore
 from booking_core.services.access import Access
+from booking_core.services.calendars import CalendarConnections
 from booking_core.services.changes import confirm, decline
 from booking_core.services.management import Management
 from booking_core.services.webhooks import WebhookService
@@ -139,3 +141,32 @@ def register_webhooks(routes: Routes) -> None:
     @routes.admin("GET", "/v2/webhooks/<webhook_id>/deliveries", tags=["webhooks"], summary="Delivery attempts")
     def webhook_deliveries(webhook_id: Annotated[int, Path()]):
         return ok(webhooks.deliveries(webhook_id))
+
+
+def register_calendars(routes: Routes) -> None:
+    """A host's connected calendars: CalDAV (any RFC 4791 server) or Google. Secrets are stored encrypted and
+    never returned."""
+    calendars = CalendarConnections()
+
+    @routes.admin("POST", "/v2/users/<user_id>/calendars", tags=["calendars"], summary="Connect a calendar account",
+                  description="CalDAV: `url` may be the server, principal or calendar-home URL; calendars are "
+                              "discovered. Every calendar starts selected; the primary (else the first) receives "
+                              "bookings.")
+    def connect_calendar(user_id: Annotated[int, Path()], body: Annotated[ConnectInput, Body()]):
+        return ok(calendars.connect(user_id, body, clock.now()), 201)
+
+    @routes.admin("GET", "/v2/users/<user_id>/calendars", tags=["calendars"], summary="List connected calendars")
+    def list_calendars(user_id: Annotated[int, Path()]):
+        return ok(calendars.list(user_id))
+
+    @routes.admin("PATCH", "/v2/users/<user_id>/calendars/<connection_id>", tags=["calendars"],
+                  summary="Choose busy calendars and the destination calendar")
+    def update_calendar(user_id: Annotated[int, Path()], connection_id: Annotated[int, Path()],
+                        body: Annotated[ConnectionPatch, Body()]):
+        return ok(calendars.update(user_id, connection_id, body))
+
+    @routes.admin("DELETE", "/v2/users/<user_id>/calendars/<connection_id>", tags=["calendars"],
+                  summary="Disconnect a calendar account (its busy time stops counting at once)")
+    def disconnect_calendar(user_id: Annotated[int, Path()], connection_id: Annotated[int, Path()]):
+        calendars.disconnect(user_id, connection_id)
+        return ok(None)

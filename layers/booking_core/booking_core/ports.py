@@ -10,6 +10,7 @@ from typing import Protocol
 
 from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
 from booking_core.domain.bookings import Attendee, BookingRecord
+from booking_core.domain.calendars import CalendarConnection
 from booking_core.domain.event_types import EventType
 from booking_core.domain.payments import Payment
 from booking_core.domain.users import Schedule, User
@@ -29,10 +30,19 @@ class HostBooking:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredConnection:
+    """A calendar connection with its encrypted credentials (decrypted only when its calendars are read)."""
+
+    connection: CalendarConnection
+    encrypted_credentials: str
+
+
+@dataclass(frozen=True, slots=True)
 class HostConfig:
     user: User
     schedules: list[Schedule]
     blocked: bool = False  # a `block` blocklist entry matches the host's email or domain
+    calendars: list[StoredConnection] = field(default_factory=list)
 
     def schedule(self, schedule_id: int | None) -> Schedule | None:
         wanted = schedule_id if schedule_id is not None else self.user.default_schedule_id

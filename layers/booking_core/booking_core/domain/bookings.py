@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from booking_core.domain.calendars import CalendarEvent
 from booking_core.domain.common import CamelModel, Email, TimeZoneName, UtcDatetime
 from booking_core.timeutil import UTC
 
@@ -54,6 +55,7 @@ class RoutingInput(LenientModel):
     response_id: int
     team_member_ids: list[int] | None = None
     reminder_minutes: list[int] = Field(default_factory=list, description="reminders scheduled for this booking")
+    calendar_event: CalendarEvent | None = None
 
 
 class CreateBookingInput(LenientModel):
@@ -206,6 +208,7 @@ class BookingRecord(Booking):
     rescheduled_by: str | None = None
     team_member_ids: list[int] | None = None
     reminder_minutes: list[int] = Field(default_factory=list, description="reminders scheduled for this booking")
+    calendar_event: CalendarEvent | None = None
 
     @property
     def organizer(self) -> HostRef:

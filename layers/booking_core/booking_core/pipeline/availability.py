@@ -13,6 +13,7 @@ from booking_core.config import LOCK_BUCKET_MINUTES
 from booking_core.domain import limits
 from booking_core.domain.availability import (
     HostAvailability,
+    held_interval,
     SlotRules,
     WorkingHours,
     compute_slots,
@@ -46,6 +47,20 @@ def assemble_hosts(host_ids: list[int], results: list[Any]) -> dict[int, LoadedH
         if config is not None:
             hosts[host_id] = LoadedHost(config=config, bookings=bookings)
     return hosts
+
+
+def with_calendar_busy(hosts: dict[int, LoadedHost], from_min: int, to_min: int) -> dict[int, LoadedHost]:
+    """Add busy time from the hosts' connected calendars (one concurrent round; failing providers are skipped)."""
+    connections = {host_id: host.config.calendars for host_id, host in hosts.items() if host.config.calendars}
+    if not connections:
+        return hosts
+    from booking_core.calendars.busy import external_busy
+    from booking_core.repositories.entities import CalendarConnectionRepository
+
+    repository = CalendarConnectionRepository()
+    busy = external_busy(connections, from_min, to_min,
+                         lambda stored, sealed: repository.save_credentials(stored.connection, sealed))
+    return {host_id: LoadedHost(host.config, host.bookings, busy.get(host_id, [])) for host_id, host in hosts.items()}
 
 
 def limit_candidate_keys(event_type: EventType, from_min: int, to_min: int) -> list[str]:
@@ -105,7 +120,7 @@ def load_availability(enriched: EnrichedBooking, store: BookingStore) -> Availab
     results = gather(calls)
     return AvailabilityLoaded(
         enriched=enriched,
-        hosts=assemble_hosts(host_ids, results),
+        hosts=with_calendar_busy(assemble_hosts(host_ids, results), from_min, to_min),
         round_robin_counts=results[extras["rr"]] if "rr" in extras else {},
         round_robin_period=period,
         limit_counts=results[extras["limits"]] if "limits" in extras else {},
@@ -149,6 +164,9 @@ def host_availability(
     windows = WorkingHours.from_schedule(schedule).windows(from_min, to_min) if schedule else []
     ignored = set(ignore_uids)
     busy = [(b.busy_start_min, b.busy_end_min) for b in host.bookings if b.uid not in ignored]
+    # the moved booking's own event in the host's calendar does not block its new time
+    own_events = {(b.start_min, b.end_min) for b in host.bookings if b.uid in ignored}
+    busy += [held_interval(start, end, 0, 0) for start, end in host.calendar_busy if (start, end) not in own_events]
     return HostAvailability(host_id=host.config.user.id, windows=windows, busy=busy)
 
 

@@ -78,6 +78,7 @@ class EnrichedBooking:
 class LoadedHost:
     config: HostConfig
     bookings: list[HostBooking]
+    calendar_busy: list[tuple[int, int]] = field(default_factory=list)  # from connected calendars (epoch minutes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from booking_core.conferencing import PROVIDERS
 from booking_core.domain import limits
-from booking_core.domain.bookings import Attendee, BookingRecord, EventTypeRef
+from booking_core.domain.bookings import Attendee, BookingRecord, EventTypeRef, Reference
 from booking_core.domain.event_types import EventType
 from booking_core.domain.payments import Payment
 from booking_core.errors import DomainError
@@ -102,7 +102,7 @@ def build_record(
     held = validated.rules.held(start_min)
     location, meeting_url = resolve_location(event_type, validated.location)
     uid = new_uid()
-    return BookingRecord(
+    record = BookingRecord(
         id=booking_id,
         uid=uid,
         ical_uid=f"{uid}@booking-service",
@@ -144,6 +144,9 @@ def build_record(
         limit_keys=limit_keys,
         reminder_minutes=[1440] if event_type.reminders is None else [r.minutes_before for r in event_type.reminders],
     )
+    if meeting_url and location is not None and event_type.locations and event_type.locations[0].type == "integration":
+        record.references = [Reference(type="jitsi", uid=meeting_url.rsplit("/", 1)[1], meeting_url=meeting_url)]
+    return record
 
 
 def _guests(enriched: EnrichedBooking, validated: ValidatedBooking) -> list[str]:

@@ -9,9 +9,11 @@ from pynamodb.transactions import TransactWrite
 
 from booking_core.domain.event_types import EventType, EventTypeInput
 from booking_core.domain.users import Schedule, ScheduleInput, User, UserInput
-from booking_core.ports import HostConfig
+from booking_core.domain.calendars import CalendarConnection
+from booking_core.ports import HostConfig, StoredConnection
 from booking_core.repositories.counters import next_id
 from booking_core.repositories.tables import (
+    CalendarConnectionItem,
     EventTypeItem,
     Item,
     ScheduleItem,
@@ -84,7 +86,12 @@ class UserRepository:
         schedules = [
             _schedule_from(item, user.default_schedule_id) for item in items if isinstance(item, ScheduleItem)
         ]
-        return HostConfig(user=user, schedules=schedules, blocked=bool(profile.blocked))
+        calendars = [
+            StoredConnection(CalendarConnection.model_validate(item.doc), item.credentials)
+            for item in items
+            if isinstance(item, CalendarConnectionItem)
+        ]
+        return HostConfig(user=user, schedules=schedules, blocked=bool(profile.blocked), calendars=calendars)
 
     def touch_last_active(self, user_id: int, when: Any) -> bool:
         """Move lastActiveAt forward (never back). False when the user is gone or already more recent."""
@@ -171,6 +178,42 @@ class EventTypeRepository:
         try:
             EventTypeItem(f"EVENTTYPE#{event_type_id}", "EVENTTYPE").delete(condition=Item.pk.exists())
         except Exception as exc:  # noqa: BLE001 - pynamodb raises DeleteError with the condition failure inside
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+class CalendarConnectionRepository:
+    def create(self, connection: CalendarConnection, encrypted_credentials: str) -> None:
+        CalendarConnectionItem(user_pk(connection.user_id), f"P#CALENDAR#{connection.id}", doc=connection.dump(),
+                               credentials=encrypted_credentials).save(condition=Item.pk.does_not_exist())
+
+    def get(self, user_id: int, connection_id: int) -> StoredConnection | None:
+        try:
+            item = CalendarConnectionItem.get(user_pk(user_id), f"P#CALENDAR#{connection_id}", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return StoredConnection(CalendarConnection.model_validate(item.doc), item.credentials)
+
+    def save(self, connection: CalendarConnection) -> None:
+        CalendarConnectionItem(user_pk(connection.user_id), f"P#CALENDAR#{connection.id}").update(
+            actions=[CalendarConnectionItem.doc.set(connection.dump())], condition=Item.pk.exists()
+        )
+
+    def save_credentials(self, connection: CalendarConnection, encrypted_credentials: str) -> None:
+        """Refreshed tokens replace the stored ones (best effort: a lost race only costs another refresh)."""
+        try:
+            CalendarConnectionItem(user_pk(connection.user_id), f"P#CALENDAR#{connection.id}").update(
+                actions=[CalendarConnectionItem.credentials.set(encrypted_credentials)], condition=Item.pk.exists()
+            )
+        except UpdateError:
+            pass
+
+    def delete(self, user_id: int, connection_id: int) -> bool:
+        try:
+            CalendarConnectionItem(user_pk(user_id), f"P#CALENDAR#{connection_id}").delete(condition=Item.pk.exists())
+        except Exception as exc:  # noqa: BLE001 - DeleteError wraps the condition failure
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
                 return False
             raise

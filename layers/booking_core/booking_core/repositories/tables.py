@@ -7,6 +7,7 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | id counter               | COUNTER#<entity>                   | COUNTER                     |
 | user profile             | USER#<id>                          | P#PROFILE                   |
 | schedule                 | USER#<userId>                      | P#SCHEDULE#<id>             |
+| calendar connection      | USER#<userId>                      | P#CALENDAR#<id>             |
 | schedule pointer         | SCHEDULE#<id>                      | SCHEDULE                    |
 | user email / domain index| USEREMAIL#<email> / USERDOMAIN#<d> | USER#<id>                   |
 | host booking (busy)      | USER#<hostId>                      | HB#<startMin:010>#<uid>     |
@@ -84,6 +85,13 @@ class UserItem(Item, discriminator="user"):
 
 class UserIndexItem(Item, discriminator="user_index"):
     user_id = NumberAttribute()
+
+
+class CalendarConnectionItem(Item, discriminator="calendar_connection"):
+    """pk USER#<id>, sk P#CALENDAR#<id>: loaded with the host's profile and schedules in one Query."""
+
+    doc = JSONAttribute()
+    credentials = UnicodeAttribute()  # encrypted (booking_core.calendars.crypto)
 
 
 class ScheduleItem(Item, discriminator="schedule"):

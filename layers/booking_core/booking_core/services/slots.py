@@ -22,6 +22,7 @@ from booking_core.pipeline.availability import (
     first_working_hours,
     limit_candidate_keys,
     slot_rules,
+    with_calendar_busy,
     within_limits,
 )
 from booking_core.ports import BookingStore, RequestKeys
@@ -87,7 +88,7 @@ def get_slots(
     if seated:
         calls.append(lambda: store.seat_slots(event_type.id, from_min, to_min))
     results = gather(calls)
-    hosts = assemble_hosts(event_type.host_ids, results)
+    hosts = with_calendar_busy(assemble_hosts(event_type.host_ids, results), from_min - AROUND, to_min + AROUND)
     extra = results[2 * len(event_type.host_ids):]
     counts = extra.pop(0) if limit_keys else {}
     seat_slots = extra.pop(0) if seated else []

@@ -1,0 +1,171 @@
+"""CalDAV (RFC 4791) over the standard library: discovery, busy times, and the booking's event.
+
+Discovery accepts a server, principal or calendar-home URL (or a calendar's own URL): it follows
+current-user-principal and calendar-home-set, then lists the calendar collections that hold events. The primary
+calendar is the principal's schedule-default-calendar-URL when the server names one, else the first calendar.
+Busy times come from a calendar-query REPORT with a time-range filter and <C:expand>, so the server expands
+recurring events; transparent and cancelled events do not count.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from booking_core.calendars.base import (
+    BusyInterval,
+    CalendarAuthError,
+    CalendarError,
+    CalendarInfo,
+    CalendarUnavailable,
+    Credentials,
+    EventRef,
+)
+from booking_core.calendars.ical import busy_events
+from booking_core.domain.bookings import Booking
+from booking_core.ics import build_ics
+
+DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+NAMESPACES = 'xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"'
+DEFAULT_TIMEOUT = 5.0
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+class CalDAVProvider:
+    name = "caldav"
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(_NoRedirect)
+
+    # -- HTTP -----------------------------------------------------------------------------------------------------
+    def _request(self, creds: Credentials, method: str, url: str, body: str | None = None,
+                 headers: dict[str, str] | None = None, timeout: float | None = None,
+                 ok: tuple[int, ...] = (200, 201, 204, 207)) -> tuple[int, bytes, dict[str, str]]:
+        token = base64.b64encode(f"{creds.values['username']}:{creds.values['password']}".encode()).decode()
+        request = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method,
+                                         headers={"Authorization": f"Basic {token}",
+                                                  "Content-Type": "application/xml; charset=utf-8", **(headers or {})})
+        try:
+            with self._opener.open(request, timeout=timeout or self.timeout) as response:
+                return response.status, response.read(), dict(response.headers)
+        except urllib.error.HTTPError as exc:
+            if exc.code in ok:
+                return exc.code, exc.read(), dict(exc.headers)
+            if exc.code in (401, 403):
+                raise CalendarAuthError(f"{method} refused with {exc.code}") from exc
+            if exc.code >= 500:
+                raise CalendarUnavailable(f"{method} failed with {exc.code}") from exc
+            raise CalendarError(f"{method} {urllib.parse.urlsplit(url).path} failed with {exc.code}") from exc
+        except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError, OSError) as exc:
+            raise CalendarUnavailable(f"{method} could not reach the server: {type(exc).__name__}") from exc
+
+    def _propfind(self, creds: Credentials, url: str, props: str, depth: str) -> ET.Element:
+        body = f'<?xml version="1.0" encoding="utf-8"?><D:propfind {NAMESPACES}><D:prop>{props}</D:prop></D:propfind>'
+        _, data, _ = self._request(creds, "PROPFIND", url, body, {"Depth": depth})
+        return ET.fromstring(data)
+
+    @staticmethod
+    def _href(url: str, href: str) -> str:
+        return urllib.parse.urljoin(url, href)
+
+    # -- discovery ------------------------------------------------------------------------------------------------
+    def _home(self, creds: Credentials, url: str) -> tuple[str, str | None]:
+        """(calendar home URL, default calendar URL if the server names one)."""
+        props = ("<D:current-user-principal/><C:calendar-home-set/><D:resourcetype/>"
+                 "<C:schedule-default-calendar-URL/>")
+        tree = self._propfind(creds, url, props, "0")
+        home = tree.find(f".//{CALDAV}calendar-home-set/{DAV}href")
+        if home is not None and home.text:
+            default = tree.find(f".//{CALDAV}schedule-default-calendar-URL/{DAV}href")
+            return self._href(url, home.text), self._href(url, default.text) if default is not None and default.text else None
+        principal = tree.find(f".//{DAV}current-user-principal/{DAV}href")
+        if principal is not None and principal.text:
+            principal_url = self._href(url, principal.text)
+            if principal_url.rstrip("/") != url.rstrip("/"):
+                return self._home(creds, principal_url)
+        if tree.find(f".//{DAV}resourcetype/{CALDAV}calendar") is not None:
+            return url, url  # the URL is a calendar itself
+        raise CalendarError("no calendar home found at that URL")
+
+    def list_calendars(self, creds: Credentials) -> list[CalendarInfo]:
+        home, default = self._home(creds, creds.values["url"])
+        props = "<D:resourcetype/><D:displayname/><C:supported-calendar-component-set/>"
+        tree = self._propfind(creds, home, props, "1")
+        found: list[tuple[str, str]] = []
+        for response in tree.findall(f"{DAV}response"):
+            href = response.findtext(f"{DAV}href")
+            if not href or response.find(f".//{DAV}resourcetype/{CALDAV}calendar") is None:
+                continue
+            components = [c.get("name") for c in response.findall(f".//{CALDAV}supported-calendar-component-set/{CALDAV}comp")]
+            if components and "VEVENT" not in components:
+                continue
+            url = self._href(home, href)
+            found.append((url, response.findtext(f".//{DAV}displayname") or href.rstrip("/").rsplit("/", 1)[-1]))
+        if not found and default:
+            found.append((default, default.rstrip("/").rsplit("/", 1)[-1]))
+        found.sort()
+        primary = default if default in {url for url, _ in found} else (found[0][0] if found else None)
+        return [CalendarInfo(external_id=url, name=name, primary=url == primary) for url, name in found]
+
+    # -- busy times -----------------------------------------------------------------------------------------------
+    def busy_times(self, creds: Credentials, calendar_ids: list[str], start: datetime, end: datetime,
+                   timeout: float = DEFAULT_TIMEOUT) -> list[BusyInterval]:
+        body = (f'<?xml version="1.0" encoding="utf-8"?><C:calendar-query {NAMESPACES}>'
+                f'<D:prop><C:calendar-data><C:expand start="{_stamp(start)}" end="{_stamp(end)}"/></C:calendar-data>'
+                f'</D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+                f'<C:time-range start="{_stamp(start)}" end="{_stamp(end)}"/></C:comp-filter></C:comp-filter>'
+                f'</C:filter></C:calendar-query>')
+        busy: list[BusyInterval] = []
+        for calendar in calendar_ids:
+            _, data, _ = self._request(creds, "REPORT", calendar, body, {"Depth": "1"}, timeout=timeout)
+            for node in ET.fromstring(data).iter(f"{CALDAV}calendar-data"):
+                for event_start, event_end in busy_events(node.text or "", ZoneInfo("UTC")):
+                    if event_end > start and event_start < end:
+                        busy.append(BusyInterval(event_start, event_end))
+        return sorted(busy, key=lambda interval: interval.start)
+
+    # -- the booking's event --------------------------------------------------------------------------------------
+    @staticmethod
+    def _event_url(calendar_id: str, uid: str) -> str:
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", uid)
+        return calendar_id.rstrip("/") + f"/{safe}.ics"
+
+    def _put(self, creds: Credentials, url: str, booking: Booking, uid: str, sequence: int,
+             headers: dict[str, str]) -> int:
+        body = build_ics(booking, method=None, sequence=sequence, uid=uid)
+        status, _, _ = self._request(creds, "PUT", url, body, {"Content-Type": "text/calendar; charset=utf-8",
+                                                                **headers}, ok=(200, 201, 204, 412))
+        return status
+
+    def create_event(self, creds: Credentials, calendar_id: str, booking: Booking, uid: str,
+                     sequence: int) -> EventRef:
+        """PUT <uid>.ics with If-None-Match: * ; if it exists already (a redelivered event), it is updated."""
+        url = self._event_url(calendar_id, uid)
+        if self._put(creds, url, booking, uid, sequence, {"If-None-Match": "*"}) == 412:
+            self._put(creds, url, booking, uid, sequence, {})
+        return EventRef(external_id=url, uid=uid)
+
+    def update_event(self, creds: Credentials, calendar_id: str, ref: EventRef, booking: Booking, uid: str,
+                     sequence: int) -> EventRef:
+        self._put(creds, ref.external_id, booking, uid, sequence, {})
+        return EventRef(external_id=ref.external_id, uid=uid)
+
+    def delete_event(self, creds: Credentials, calendar_id: str, ref: EventRef) -> None:
+        self._request(creds, "DELETE", ref.external_id, ok=(200, 204, 404, 410))

@@ -1,0 +1,187 @@
+"""Calendar connections (management) and calendar sync (the calendar_sync subscriber)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from booking_core.calendars.base import CalendarAuthError, CalendarError, Credentials, EventRef
+from booking_core.calendars.crypto import decrypt, encrypt
+from booking_core.calendars.providers import provider_for
+from booking_core.domain.bookings import BookingRecord, Reference, is_active
+from booking_core.domain.calendars import (
+    CalDAVConnect,
+    CalendarConnection,
+    CalendarEntry,
+    CalendarEvent,
+    ConnectionPatch,
+    GoogleConnect,
+)
+from booking_core.errors import invalid, not_found
+from booking_core.ics import calendar_uid
+from booking_core.observability import logger
+from booking_core.pipeline.enrichment import booker_key
+from booking_core.ports import BookingStore, BookingWrite, StaleBooking, StatusChange, StoredConnection
+from booking_core.repositories.counters import next_id
+from booking_core.repositories.entities import CalendarConnectionRepository, UserRepository
+from booking_core.timeutil import to_minutes
+
+REFERENCE_TYPE = {"caldav": "caldav", "google": "google_calendar"}
+
+
+class CalendarConnections:
+    def __init__(self) -> None:
+        self.repository = CalendarConnectionRepository()
+        self.users = UserRepository()
+
+    def connect(self, user_id: int, data: CalDAVConnect | GoogleConnect, now: datetime) -> dict[str, Any]:
+        if self.users.get(user_id) is None:
+            raise not_found("not_found_error", f"user {user_id}")
+        if isinstance(data, CalDAVConnect):
+            values: dict[str, Any] = {"url": data.url, "username": data.username, "password": data.password}
+        else:
+            values = data.credentials.model_dump(by_alias=True)
+        creds = Credentials(values)
+        try:
+            calendars = provider_for(data.type).list_calendars(creds)
+        except CalendarAuthError as exc:
+            raise invalid("credentials" if data.type == "google" else "password", "the calendar refused these credentials") from exc
+        except CalendarError as exc:
+            raise invalid("url" if data.type == "caldav" else "credentials", f"the calendar could not be read: {exc}") from exc
+        if not calendars:
+            raise invalid("url", "no calendar with events was found there")
+        entries = [CalendarEntry(external_id=c.external_id, name=c.name, primary=c.primary) for c in calendars]
+        destination = next((c.external_id for c in entries if c.primary), entries[0].external_id)
+        connection = CalendarConnection(id=next_id("calendar_connection"), user_id=user_id, type=data.type,
+                                        calendars=entries, selected_calendars=[c.external_id for c in entries],
+                                        destination_calendar=destination, created_at=now)
+        self.repository.create(connection, encrypt(creds.values))
+        logger.info("calendar connected", extra={"user_id": user_id, "provider": data.type,
+                                                 "calendars": len(entries)})
+        return connection.public()
+
+    def _get(self, user_id: int, connection_id: int) -> StoredConnection:
+        stored = self.repository.get(user_id, connection_id)
+        if stored is None:
+            raise not_found("not_found_error", f"calendar connection {connection_id} of user {user_id}")
+        return stored
+
+    def update(self, user_id: int, connection_id: int, patch: ConnectionPatch) -> dict[str, Any]:
+        connection = self._get(user_id, connection_id).connection
+        known = {c.external_id for c in connection.calendars}
+        unknown = [c for c in patch.selected_calendars if c not in known]
+        if unknown:
+            raise invalid("selectedCalendars", f"not calendars of this connection: {unknown}")
+        changes = patch.model_dump(exclude_unset=True)
+        if changes.get("destination_calendar") is not None and changes["destination_calendar"] not in known:
+            raise invalid("destinationCalendar", "not a calendar of this connection")
+        updated = connection.model_copy(update=changes)
+        self.repository.save(updated)
+        return updated.public()
+
+    def list(self, user_id: int) -> list[dict[str, Any]]:
+        config = self.users.load_config(user_id)
+        if config is None:
+            raise not_found("not_found_error", f"user {user_id}")
+        return [stored.connection.public() for stored in config.calendars]
+
+    def disconnect(self, user_id: int, connection_id: int) -> None:
+        if not self.repository.delete(user_id, connection_id):
+            raise not_found("not_found_error", f"calendar connection {connection_id} of user {user_id}")
+
+
+class CalendarSync:
+    """Writes accepted bookings into the organizer's destination calendar, keeps them in step on reschedule and
+    removes them on cancel or decline. Provider failures raise: the queue retries, then the DLQ keeps the event."""
+
+    def __init__(self, store: BookingStore) -> None:
+        self.store = store
+        self.users = UserRepository()
+        self.connections = CalendarConnectionRepository()
+
+    def _destination(self, organizer_id: int) -> StoredConnection | None:
+        config = self.users.load_config(organizer_id)
+        if config is None:
+            return None
+        return next((s for s in config.calendars if s.connection.destination_calendar), None)
+
+    def _credentials(self, stored: StoredConnection) -> Credentials:
+        return Credentials(decrypt(stored.encrypted_credentials))
+
+    def _save_refreshed(self, stored: StoredConnection, creds: Credentials) -> None:
+        if creds.changed:
+            self.connections.save_credentials(stored.connection, encrypt(creds.values))
+
+    def created(self, booking_uid: str) -> bool:
+        record = self.store.get_booking(booking_uid)
+        if record is None or record.status != "accepted" or record.calendar_event is not None:
+            return False
+        stored = self._destination(record.organizer.id)
+        if stored is None:
+            return False
+        connection = stored.connection
+        creds = self._credentials(stored)
+        ref = provider_for(connection.type).create_event(
+            creds, connection.destination_calendar or "", record, calendar_uid(record), record.ical_sequence)
+        self._save_refreshed(stored, creds)
+        self._remember(booking_uid, CalendarEvent(connection_id=connection.id,
+                                                  calendar_id=connection.destination_calendar or "",
+                                                  external_id=ref.external_id, provider=connection.type))
+        return True
+
+    def rescheduled(self, booking_uid: str, previous_uid: str | None) -> bool:
+        record = self.store.get_booking(booking_uid)
+        previous = self.store.get_booking(previous_uid) if previous_uid else None
+        if record is None:
+            return False
+        event = previous.calendar_event if previous else None
+        if event is None:
+            return self.created(booking_uid)
+        stored = self.connections.get(record.organizer.id, event.connection_id) if record.organizer.id else None
+        if stored is None or record.organizer.id != previous.organizer.id:  # another host: move it by recreating
+            self._delete(previous)
+            return self.created(booking_uid)
+        creds = self._credentials(stored)
+        provider_for(event.provider).update_event(creds, event.calendar_id, EventRef(event.external_id,
+                                                                                      calendar_uid(record)),
+                                                  record, calendar_uid(record), record.ical_sequence)
+        self._save_refreshed(stored, creds)
+        self._remember(booking_uid, event)
+        return True
+
+    def removed(self, booking_uid: str) -> bool:
+        record = self.store.get_booking(booking_uid)
+        if record is None or is_active(record.status) or record.calendar_event is None:
+            return False  # nothing written, or a seat left a booking that goes on
+        return self._delete(record)
+
+    def _delete(self, record: BookingRecord) -> bool:
+        event = record.calendar_event
+        if event is None:
+            return False
+        stored = self.connections.get(record.organizer.id, event.connection_id)
+        if stored is None:
+            return False  # the connection is gone with its calendar
+        creds = self._credentials(stored)
+        provider_for(event.provider).delete_event(creds, event.calendar_id,
+                                                  EventRef(event.external_id, calendar_uid(record)))
+        self._save_refreshed(stored, creds)
+        return True
+
+    def _remember(self, booking_uid: str, event: CalendarEvent) -> None:
+        """Store where the event is, and show it in the booking's references (jitsi rooms kept)."""
+        for _ in range(3):
+            record = self.store.get_booking(booking_uid)
+            if record is None:
+                return
+            updated = record.model_copy(deep=True)
+            updated.calendar_event = event
+            updated.references = [r for r in (record.references or []) if r.type == "jitsi"] + [
+                Reference(type=REFERENCE_TYPE[event.provider], uid=event.external_id)]
+            key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
+            try:
+                self.store.write(BookingWrite(changes=[StatusChange(
+                    updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)]))
+                return
+            except StaleBooking:
+                continue
