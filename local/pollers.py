@@ -97,6 +97,12 @@ class StreamPoller(_Loop):
         self._pending: list[dict[str, Any]] = []
         self._retry_at = 0.0
 
+    def reset(self) -> None:
+        """Forget positions and pending records (the next fetch starts again at `starting_position`)."""
+        self._iterators.clear()
+        self._pending.clear()
+        self._retry_at = 0.0
+
     def _fetch(self) -> None:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in description["Shards"]:

@@ -83,7 +83,7 @@ def main() -> int:
     for name, invocation in timed.items():
         calls = invocation.calls
         print(f"{name:36} {sequential_round_trips(calls):>11} {len(calls):>6}  {by_operation(calls)}")
-        print(f"{'':56}rounds  {by_round(calls)}")
+        print(f"{'':57}by round: {by_round(calls)}")
     print(line)
     goal = "goal 3 met" if single_rt <= 3 else "goal 3 not met"
     print(f"single-host booking: {single_rt} sequential round trips   target <= 4 ({goal})   {verdict(single_rt <= 4)}")

@@ -12,6 +12,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from tests.bench.recorder import Recorder
 from tests.bench.stack import Invocation, MeteredHandler
@@ -58,18 +59,21 @@ class Flows:
     def _host(self) -> int:
         return int(self.api.host(f"Bench Host {next(self._ids)}")["id"])
 
-    def single_type(self) -> int:
+    def single_type(self, **fields: Any) -> int:
         host = self._host()
-        return int(self.api.event_type(slug=f"bench-{next(self._ids)}", ownerId=host)["id"])
+        return int(self.api.event_type(slug=f"bench-{next(self._ids)}", ownerId=host, **fields)["id"])
 
     def round_robin_type(self, hosts: int = 3) -> int:
         ids = [self._host() for _ in range(hosts)]
         return int(self.api.event_type(slug=f"bench-rr-{next(self._ids)}", schedulingType="roundRobin",
                                        hosts=[{"userId": host} for host in ids])["id"])
 
-    def book(self, event_type_id: int, hour: int = 10) -> Reply:
-        reply = self.api.book(event_type_id, f"{self.day}T{hour:02d}:00:00Z", email=f"booker{next(self._ids)}@example.org")
-        if reply.status != 201:
+    def book(self, event_type_id: int, hour: int = 10, headers: dict[str, str] | None = None) -> Reply:
+        body = {"start": f"{self.day}T{hour:02d}:00:00Z", "eventTypeId": event_type_id,
+                "attendee": {"name": "Booker", "email": f"booker{next(self._ids)}@example.org",
+                             "timeZone": "Europe/London"}}
+        reply = self.api.call("POST", "/v2/bookings", body, headers=headers)
+        if reply.status not in (200, 201):
             raise RuntimeError(f"booking failed: {reply.status} {reply.body}")
         return reply
 
@@ -105,7 +109,8 @@ class Flows:
         return results
 
     def other_paths(self) -> dict[str, Invocation]:
-        """Further request paths, for their calls and round trips (no targets)."""
+        """Further request paths, for their calls and round trips (no targets; each warmed by the runs above or by
+        an untimed request of its own kind)."""
         out: dict[str, Invocation] = {}
         rr = self.round_robin_type()
         self.book(rr)
@@ -113,9 +118,22 @@ class Flows:
         out["GET /v2/slots, 7 days, round robin"] = self.measure(
             lambda: self.api.call("GET", f"/v2/slots?eventTypeId={rr}&start={self.day}&end={end}"
                                          "&timeZone=Europe/London"), LATENCY_SECONDS)
+
         single = self.single_type()
-        uid = self.book(single).data["uid"]
+        self.book(single, 9, headers={"idempotency-key": f"bench-{next(self._ids)}"})  # warm-up
+        out["single-host booking, Idempotency-Key"] = self.measure(
+            lambda: self.book(single, 10, headers={"idempotency-key": f"bench-{next(self._ids)}"}), LATENCY_SECONDS)
+        uid = self.book(single, 11).data["uid"]
         out["reschedule, single host"] = self.measure(
             lambda: self.api.call("POST", f"/v2/bookings/{uid}/reschedule", {"start": f"{self.day}T14:00:00Z"}),
             LATENCY_SECONDS)
+
+        seated = self.single_type(seats={"seatsPerTimeSlot": 50})
+        self.book(seated, 9)  # warm-up
+        out["seated booking, first attendee"] = self.measure(lambda: self.book(seated, 10), LATENCY_SECONDS)
+        out["seated booking, joining attendee"] = self.measure(lambda: self.book(seated, 10), LATENCY_SECONDS)
+        seat = self.book(seated, 11).data
+        out["reschedule, one seat"] = self.measure(
+            lambda: self.api.call("POST", f"/v2/bookings/{seat['uid']}/reschedule",
+                                  {"start": f"{self.day}T15:00:00Z", "seatUid": seat["seatUid"]}), LATENCY_SECONDS)
         return out

@@ -76,7 +76,8 @@ def _time(code: str, env: dict[str, str], cwd: Path) -> float:
 
 def measure(root: Path) -> ImportFigures:
     env = lambda_environment()
-    app_code = _APP.format(function=str(root / "functions" / "booking_api"), layer=str(root / "layers" / "booking_core"))
+    app_code = _APP.format(function=str(root / "functions" / "booking_api"),
+                           layer=str(root / "layers" / "booking_core"))
     cwd = Path("/")  # nothing importable by accident from the working directory
     runs: dict[str, list[float]] = {"app": [], "boto3": []}
     for index in range(RUNS + 1):

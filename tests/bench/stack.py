@@ -87,5 +87,8 @@ def booking_api(recorder: Recorder) -> tuple[Api, MeteredHandler]:
     add_to_path(*stack.layer_dirs)
     spec = stack.functions["BookingApiFunction"]
     handler = MeteredHandler(load_handler(spec.code_dir, spec.module_file, spec.handler_name, "bench"), recorder)
-    context = lambda: LambdaContext(function_name=f"local-{spec.logical_id}", timeout_seconds=spec.timeout)  # noqa: E731
+
+    def context() -> LambdaContext:
+        return LambdaContext(function_name=f"local-{spec.logical_id}", timeout_seconds=spec.timeout)
+
     return Api(handler, context), handler

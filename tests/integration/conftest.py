@@ -21,7 +21,14 @@ def api(aws) -> Api:
 
 
 @pytest.fixture(scope="session")
-def bus(aws):
+def session_bus(aws):
     from tests.integration.bus import Bus
 
     return Bus(aws)
+
+
+@pytest.fixture
+def bus(session_bus):
+    """The event path, starting from now (earlier tests' events are skipped)."""
+    session_bus.skip_backlog()
+    return session_bus
