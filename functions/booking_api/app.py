@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import gc
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+gc.disable()  # initialisation allocates many long-lived objects: collecting while importing is wasted work
 
-from booking_core.observability import logger, metrics, tracer
-from routes import bookings, management, payments, system
-from routes.http import Routes
+from typing import Any  # noqa: E402
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver  # noqa: E402
+from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
+from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
+
+from booking_core.observability import logger, metrics, tracer  # noqa: E402
+from routes import bookings, management, payments, system  # noqa: E402
+from routes.http import Routes  # noqa: E402
 
 app = APIGatewayHttpResolver(enable_validation=True)
 routes = Routes(app)
@@ -21,6 +25,8 @@ management.register_webhooks(routes)
 management.register_calendars(routes)
 bookings.register(routes)
 payments.register(routes)
+gc.freeze()  # what initialisation built lives as long as the container: keep it out of every later collection
+gc.enable()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

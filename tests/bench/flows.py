@@ -11,6 +11,7 @@ import itertools
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from datetime import date, timedelta
 from typing import Any
 
@@ -137,3 +138,36 @@ class Flows:
             lambda: self.api.call("POST", f"/v2/bookings/{seat['uid']}/reschedule",
                                   {"start": f"{self.day}T15:00:00Z", "seatUid": seat["seatUid"]}), LATENCY_SECONDS)
         return out
+
+    def calendar_round(self) -> tuple[Invocation, int, int]:
+        """A round-robin booking over 3 hosts whose Google calendars answer freeBusy after 100 ms each: the
+        calendars' calls and how many sequential rounds they took (concurrent = 1)."""
+        import os
+
+        from booking_core.calendars.providers import provider_for
+        from tests.google_fake import FakeGoogle
+        from tests.bench.recorder import sequential_round_trips
+
+        google = FakeGoogle().start()
+        os.environ["GOOGLE_CALENDAR_BASE_URL"], os.environ["GOOGLE_OAUTH_TOKEN_URL"] = google.base_url, google.token_url
+        provider_for.cache_clear()
+        try:
+            hosts = [self._host() for _ in range(3)]
+            for host in hosts:
+                reply = self.api.call("POST", f"/v2/users/{host}/calendars", {"type": "google", "credentials": {
+                    "accessToken": "good-token", "refreshToken": "refresh-1", "expiresAt": 4102444800,
+                    "clientId": "client-1", "clientSecret": "x"}}, admin=True)
+                if reply.status != 201:
+                    raise RuntimeError(f"calendar connection failed: {reply.body}")
+            type_id = int(self.api.event_type(slug=f"bench-cal-{next(self._ids)}", schedulingType="roundRobin",
+                                              hosts=[{"userId": host} for host in hosts])["id"])
+            self.book(type_id, 9)  # warm-up
+            google.state.latency = 0.1
+            google.state.requests.clear()
+            invocation = self.measure(lambda: self.book(type_id, 10), LATENCY_SECONDS)
+            free_busy = [SimpleNamespace(start=r["start"], end=r["end"]) for r in google.state.requests
+                         if r["path"].endswith("/freeBusy")]
+            return invocation, len(free_busy), sequential_round_trips(free_busy)  # type: ignore[arg-type]
+        finally:
+            google.stop()
+            provider_for.cache_clear()

@@ -46,6 +46,19 @@ def validation_error(errors: list[dict[str, Any]]) -> DomainError:
     return DomainError("request_body_invalid_error", summary or "invalid request", {"errors": items})
 
 
+class Lazy:
+    """A dependency built on its first use (and then kept for the container's life)."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        if self._value is None:
+            self._value = self._factory()
+        return self._value
+
+
 class Routes:
     """Registers routes on one resolver and remembers which ones need the admin key."""
 

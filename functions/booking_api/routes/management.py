@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
@@ -13,160 +13,188 @@ from booking_core.domain.calendars import ConnectInput, ConnectionPatch
 from booking_core.domain.event_types import EventTypeInput, EventTypePatch
 from booking_core.domain.users import ScheduleInput, SchedulePatch, UserInput, UserPatch
 from booking_core.domain.webhooks import WebhookInput, WebhookPatch
-from booking_core.repositories.bookings import DynamoBookingStore
-from booking_core.services.access import Access
-from booking_core.services.calendars import CalendarConnections
-from booking_core.services.changes import confirm, decline
-from booking_core.services.management import Management
-from booking_core.services.webhooks import WebhookService
-from routes.http import Routes, ok
+from routes.http import Lazy, Routes, ok
+
+
+# Admin-only services are built on first use: booker cold starts do not import them.
+def _management() -> Any:
+    from booking_core.services.management import Management
+
+    return Management()
+
+
+def _access() -> Any:
+    from booking_core.services.access import Access
+
+    return Access()
+
+
+def _webhooks() -> Any:
+    from booking_core.services.webhooks import WebhookService
+
+    return WebhookService()
+
+
+def _calendars() -> Any:
+    from booking_core.services.calendars import CalendarConnections
+
+    return CalendarConnections()
+
+
+def _changes() -> Any:
+    from booking_core.repositories.bookings import DynamoBookingStore
+    from booking_core.services import changes
+
+    return changes, DynamoBookingStore()
 
 
 def register(routes: Routes) -> None:
-    service = Management()
+    service = Lazy(_management)
 
     @routes.admin("POST", "/v2/users", tags=["users"], summary="Create a user (host)")
     def create_user(body: Annotated[UserInput, Body()]):
-        return ok(service.create_user(body), 201)
+        return ok(service().create_user(body), 201)
 
     @routes.admin("GET", "/v2/users/<user_id>", tags=["users"], summary="Get a user")
     def get_user(user_id: Annotated[int, Path()]):
-        return ok(service.get_user(user_id))
+        return ok(service().get_user(user_id))
 
     @routes.admin("PATCH", "/v2/users/<user_id>", tags=["users"], summary="Update a user (locked users are never booked)")
     def patch_user(user_id: Annotated[int, Path()], body: Annotated[UserPatch, Body()]):
-        return ok(service.patch_user(user_id, body))
+        return ok(service().patch_user(user_id, body))
 
     @routes.admin("POST", "/v2/schedules", tags=["schedules"], summary="Create a schedule")
     def create_schedule(body: Annotated[ScheduleInput, Body()]):
-        return ok(service.create_schedule(body), 201)
+        return ok(service().create_schedule(body), 201)
 
     @routes.admin("GET", "/v2/schedules/<schedule_id>", tags=["schedules"], summary="Get a schedule")
     def get_schedule(schedule_id: Annotated[int, Path()]):
-        return ok(service.get_schedule(schedule_id))
+        return ok(service().get_schedule(schedule_id))
 
     @routes.admin("PATCH", "/v2/schedules/<schedule_id>", tags=["schedules"], summary="Update a schedule")
     def patch_schedule(schedule_id: Annotated[int, Path()], body: Annotated[SchedulePatch, Body()]):
-        return ok(service.patch_schedule(schedule_id, body))
+        return ok(service().patch_schedule(schedule_id, body))
 
     @routes.admin("POST", "/v2/event-types", tags=["event types"], summary="Create an event type")
     def create_event_type(body: Annotated[EventTypeInput, Body()]):
-        return ok(service.create_event_type(body), 201)
+        return ok(service().create_event_type(body), 201)
 
     @routes.admin("GET", "/v2/event-types/<event_type_id>", tags=["event types"], summary="Get an event type")
     def get_event_type(event_type_id: Annotated[int, Path()]):
-        return ok(service.get_event_type(event_type_id))
+        return ok(service().get_event_type(event_type_id))
 
     @routes.admin("PATCH", "/v2/event-types/<event_type_id>", tags=["event types"], summary="Update an event type")
     def patch_event_type(event_type_id: Annotated[int, Path()], body: Annotated[EventTypePatch, Body()]):
-        return ok(service.patch_event_type(event_type_id, body))
+        return ok(service().patch_event_type(event_type_id, body))
 
     @routes.admin("DELETE", "/v2/event-types/<event_type_id>", tags=["event types"], summary="Delete an event type")
     def delete_event_type(event_type_id: Annotated[int, Path()]):
-        service.delete_event_type(event_type_id)
+        service().delete_event_type(event_type_id)
         return ok(None)
 
 
 def register_access(routes: Routes) -> None:
     """Blocklist, private links, routing form responses, and the host's decision on pending bookings."""
-    access = Access()
-    store = DynamoBookingStore()
+    access = Lazy(_access)
+    changes = Lazy(_changes)
 
     @routes.admin("POST", "/v2/blocklist", tags=["blocklist"], summary="Block an email or a domain",
                   description="`block` refuses the booker (403 booker_email_blocked), drops such guests and never "
                               "books such hosts; `requireLogin` needs a booker JWT for that address.")
     def add_block(body: Annotated[BlocklistInput, Body()]):
-        return ok(access.add_block(body, clock.now()), 201)
+        return ok(access().add_block(body, clock.now()), 201)
 
     @routes.admin("GET", "/v2/blocklist", tags=["blocklist"], summary="List blocklist entries")
     def list_blocks():
-        return ok(access.list_blocks())
+        return ok(access().list_blocks())
 
     @routes.admin("DELETE", "/v2/blocklist/<entry_id>", tags=["blocklist"], summary="Remove a blocklist entry")
     def remove_block(entry_id: Annotated[int, Path()]):
-        access.remove_block(entry_id)
+        access().remove_block(entry_id)
         return ok(None)
 
     @routes.admin("POST", "/v2/event-types/<event_type_id>/private-links", tags=["event types"],
                   summary="Create a private link")
     def create_link(event_type_id: Annotated[int, Path()], body: Annotated[PrivateLinkInput, Body()]):
-        return ok(access.create_link(event_type_id, body, clock.now()), 201)
+        return ok(access().create_link(event_type_id, body, clock.now()), 201)
 
     @routes.admin("GET", "/v2/event-types/<event_type_id>/private-links", tags=["event types"],
                   summary="List private links")
     def list_links(event_type_id: Annotated[int, Path()]):
-        return ok(access.list_links(event_type_id, clock.now()))
+        return ok(access().list_links(event_type_id, clock.now()))
 
     @routes.admin("POST", "/v2/routing-form-responses", tags=["routing forms"], summary="Record a routing response")
     def create_routing_response(body: Annotated[RoutingFormResponseInput, Body()]):
-        return ok(access.create_routing_response(body, clock.now()), 201)
+        return ok(access().create_routing_response(body, clock.now()), 201)
 
     @routes.admin("POST", "/v2/bookings/<uid>/confirm", tags=["bookings"], summary="Confirm a pending booking")
     def confirm_booking(uid: Annotated[str, Path()]):
-        return ok(confirm(store, uid, clock.now()))
+        module, store = changes()
+        return ok(module.confirm(store, uid, clock.now()))
 
     @routes.admin("POST", "/v2/bookings/<uid>/decline", tags=["bookings"], summary="Decline a pending booking")
     def decline_booking(uid: Annotated[str, Path()], body: Annotated[DeclineInput, Body()]):
-        return ok(decline(store, uid, body.reason, clock.now()))
+        module, store = changes()
+        return ok(module.decline(store, uid, body.reason, clock.now()))
 
 
 def register_webhooks(routes: Routes) -> None:
     """Webhook subscriptions (cal.com triggers, scoped to every booking, an event type or a host)."""
-    webhooks = WebhookService()
+    webhooks = Lazy(_webhooks)
 
     @routes.admin("POST", "/v2/webhooks", tags=["webhooks"], summary="Subscribe a URL to booking triggers",
                   description="Loopback, private, link-local and metadata targets are refused (400) unless the "
                               "deployment allows private targets; link-local and metadata never. The secret is "
                               "write-only (responses show hasSecret).")
     def create_webhook(body: Annotated[WebhookInput, Body()]):
-        return ok(webhooks.create(body, clock.now()), 201)
+        return ok(webhooks().create(body, clock.now()), 201)
 
     @routes.admin("GET", "/v2/webhooks", tags=["webhooks"], summary="List webhooks")
     def list_webhooks():
-        return ok(webhooks.list())
+        return ok(webhooks().list())
 
     @routes.admin("GET", "/v2/webhooks/<webhook_id>", tags=["webhooks"], summary="Get a webhook")
     def get_webhook(webhook_id: Annotated[int, Path()]):
-        return ok(webhooks.get(webhook_id).public())
+        return ok(webhooks().get(webhook_id).public())
 
     @routes.admin("PATCH", "/v2/webhooks/<webhook_id>", tags=["webhooks"], summary="Update a webhook")
     def patch_webhook(webhook_id: Annotated[int, Path()], body: Annotated[WebhookPatch, Body()]):
-        return ok(webhooks.patch(webhook_id, body))
+        return ok(webhooks().patch(webhook_id, body))
 
     @routes.admin("DELETE", "/v2/webhooks/<webhook_id>", tags=["webhooks"], summary="Delete a webhook")
     def delete_webhook(webhook_id: Annotated[int, Path()]):
-        webhooks.delete(webhook_id)
+        webhooks().delete(webhook_id)
         return ok(None)
 
     @routes.admin("GET", "/v2/webhooks/<webhook_id>/deliveries", tags=["webhooks"], summary="Delivery attempts")
     def webhook_deliveries(webhook_id: Annotated[int, Path()]):
-        return ok(webhooks.deliveries(webhook_id))
+        return ok(webhooks().deliveries(webhook_id))
 
 
 def register_calendars(routes: Routes) -> None:
     """A host's connected calendars: CalDAV (any RFC 4791 server) or Google. Secrets are stored encrypted and
     never returned."""
-    calendars = CalendarConnections()
+    calendars = Lazy(_calendars)
 
     @routes.admin("POST", "/v2/users/<user_id>/calendars", tags=["calendars"], summary="Connect a calendar account",
                   description="CalDAV: `url` may be the server, principal or calendar-home URL; calendars are "
                               "discovered. Every calendar starts selected; the primary (else the first) receives "
                               "bookings.")
     def connect_calendar(user_id: Annotated[int, Path()], body: Annotated[ConnectInput, Body()]):
-        return ok(calendars.connect(user_id, body, clock.now()), 201)
+        return ok(calendars().connect(user_id, body, clock.now()), 201)
 
     @routes.admin("GET", "/v2/users/<user_id>/calendars", tags=["calendars"], summary="List connected calendars")
     def list_calendars(user_id: Annotated[int, Path()]):
-        return ok(calendars.list(user_id))
+        return ok(calendars().list(user_id))
 
     @routes.admin("PATCH", "/v2/users/<user_id>/calendars/<connection_id>", tags=["calendars"],
                   summary="Choose busy calendars and the destination calendar")
     def update_calendar(user_id: Annotated[int, Path()], connection_id: Annotated[int, Path()],
                         body: Annotated[ConnectionPatch, Body()]):
-        return ok(calendars.update(user_id, connection_id, body))
+        return ok(calendars().update(user_id, connection_id, body))
 
     @routes.admin("DELETE", "/v2/users/<user_id>/calendars/<connection_id>", tags=["calendars"],
                   summary="Disconnect a calendar account (its busy time stops counting at once)")
     def disconnect_calendar(user_id: Annotated[int, Path()], connection_id: Annotated[int, Path()]):
-        calendars.disconnect(user_id, connection_id)
+        calendars().disconnect(user_id, connection_id)
         return ok(None)

@@ -9,9 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from booking_core import clock
 from booking_core.errors import DomainError, not_found
 from booking_core.observability import logger
-from booking_core.payments.stripe import InvalidSignature, verify_webhook, webhook_secret
 from booking_core.repositories.bookings import DynamoBookingStore
-from booking_core.services.changes import payment_succeeded
 from routes.http import Routes, ok
 
 
@@ -31,6 +29,9 @@ def register(routes: Routes) -> None:
                    description="Verifies the Stripe-Signature header against the exact body; handles "
                                "payment_intent.succeeded (metadata.paymentUid).")
     def stripe_webhook():
+        from booking_core.payments.stripe import InvalidSignature, verify_webhook, webhook_secret
+        from booking_core.services.changes import payment_succeeded
+
         event = app.current_event
         secret = webhook_secret()
         if not secret:
