@@ -10,28 +10,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT, _free_port
+from tests.support import Reply
 
 LOCAL_ADMIN_KEY = "local-admin-key"
-
-
-@dataclass
-class HttpReply:
-    status: int
-    body: Any
-
-    @property
-    def data(self) -> Any:
-        return self.body["data"]
-
-    @property
-    def code(self) -> str | None:
-        return (self.body.get("error") or {}).get("code")
 
 
 class Http:
@@ -39,7 +25,7 @@ class Http:
         self.base = base
 
     def call(self, method: str, path: str, body: Any = None, admin: bool = False,
-             headers: dict[str, str] | None = None) -> HttpReply:
+             headers: dict[str, str] | None = None) -> Reply:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
@@ -49,9 +35,9 @@ class Http:
             request.add_header(key, value)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return HttpReply(response.status, json.loads(response.read() or b"null"))
+                return Reply(response.status, dict(response.headers), json.loads(response.read() or b"null"))
         except urllib.error.HTTPError as error:
-            return HttpReply(error.code, json.loads(error.read() or b"null"))
+            return Reply(error.code, dict(error.headers), json.loads(error.read() or b"null"))
 
     def eventually(self, check, timeout: float = 20.0, interval: float = 0.25):
         deadline = time.monotonic() + timeout

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 
 from booking_core.conferencing import PROVIDERS
@@ -238,35 +239,19 @@ def _payment(enriched: EnrichedBooking, records: list[BookingRecord], now: datet
     )
 
 
-def create_single_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -> CreatedBooking:
-    """SingleSeatBookingHandler: one booking (or a whole recurring series) for the fixed hosts and the best free
-    round-robin host. When a round-robin host was booked by someone else meanwhile, the next one is tried; a held
-    lock of a fixed host fails the booking."""
+def commit_first_free(
+    validated: ValidatedBooking,
+    store: BookingStore,
+    attempt: Callable[[int | None], tuple[list[BookingRecord], BookingWrite | None]],
+) -> CreatedBooking:
+    """Write the plan `attempt` builds for the best round-robin host (or for the fixed hosts alone); when that host
+    was booked by someone else meanwhile (their lock is held), try the next one. A held lock of a fixed host fails
+    the booking. A plan of None is a dry run: nothing is written."""
     enriched = validated.loaded.enriched
-    status, detail_type = status_of(enriched, paid=False)
-    series_uid = str(uuid.uuid4()) if enriched.is_recurring else None
-    candidates: list[int | None] = list(validated.round_robin_ranking) or [None]
-    for round_robin_host in candidates:
-        hosts = validated.hosts_for(round_robin_host)
-        records = []
-        for index, start in enumerate(validated.starts):
-            booking_id = enriched.booking_ids[index] if enriched.booking_ids else 0
-            record = build_record(validated, hosts, start, booking_id, now, status, validated.limit_keys[index])
-            record.recurring_booking_uid = series_uid
-            if round_robin_host is not None and validated.loaded.round_robin_period:
-                record.round_robin_key = (enriched.event_type.id, validated.loaded.round_robin_period, round_robin_host)
-            records.append(record)
-        if enriched.is_dry_run:
+    for round_robin_host in list(validated.round_robin_ranking) or [None]:
+        records, plan = attempt(round_robin_host)
+        if plan is None:
             return CreatedBooking(bookings=records, created=True)
-        payment = _payment(enriched, records, now)
-        plan = BookingWrite(
-            creates=[new_booking(r, enriched, s, enriched.duplicate_uid) for r, s in zip(records, validated.starts)],
-            limits=limit_deltas(enriched.event_type, records, []),
-            round_robin=[RoundRobinIncrement(*records[0].round_robin_key, delta=len(records))]
-            if records[0].round_robin_key else [],
-            payments=[payment] if payment else [],
-            events=[new_event(detail_type, r, occurred_at=now, context=context_of(r)) for r in records],  # type: ignore[arg-type]
-        )
         try:
             store.write(plan)
         except SlotTaken as taken:
@@ -277,6 +262,38 @@ def create_single_seat(validated: ValidatedBooking, store: BookingStore, now: da
             raise limit_error(reached) from reached
         return CreatedBooking(bookings=records, created=True)
     raise DomainError("round_robin_host_unavailable_for_booking", "every available host was booked meanwhile")
+
+
+def create_single_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -> CreatedBooking:
+    """SingleSeatBookingHandler: one booking (or a whole recurring series) for the fixed hosts and the best free
+    round-robin host."""
+    enriched = validated.loaded.enriched
+    status, detail_type = status_of(enriched, paid=False)
+    series_uid = str(uuid.uuid4()) if enriched.is_recurring else None
+
+    def attempt(round_robin_host: int | None) -> tuple[list[BookingRecord], BookingWrite | None]:
+        hosts = validated.hosts_for(round_robin_host)
+        records = []
+        for index, start in enumerate(validated.starts):
+            booking_id = enriched.booking_ids[index] if enriched.booking_ids else 0
+            record = build_record(validated, hosts, start, booking_id, now, status, validated.limit_keys[index])
+            record.recurring_booking_uid = series_uid
+            if round_robin_host is not None and validated.loaded.round_robin_period:
+                record.round_robin_key = (enriched.event_type.id, validated.loaded.round_robin_period, round_robin_host)
+            records.append(record)
+        if enriched.is_dry_run:
+            return records, None
+        payment = _payment(enriched, records, now)
+        return records, BookingWrite(
+            creates=[new_booking(r, enriched, s, enriched.duplicate_uid) for r, s in zip(records, validated.starts)],
+            limits=limit_deltas(enriched.event_type, records, []),
+            round_robin=[RoundRobinIncrement(*records[0].round_robin_key, delta=len(records))]
+            if records[0].round_robin_key else [],
+            payments=[payment] if payment else [],
+            events=[new_event(detail_type, r, occurred_at=now, context=context_of(r)) for r in records],  # type: ignore[arg-type]
+        )
+
+    return commit_first_free(validated, store, attempt)
 
 
 def taken_error(enriched: EnrichedBooking) -> DomainError:
@@ -367,8 +384,8 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
     assert rescheduling is not None
     original = rescheduling.original
     status, _ = status_of(enriched, paid=original.paid)
-    candidates: list[int | None] = list(validated.round_robin_ranking) or [None]
-    for round_robin_host in candidates:
+
+    def attempt(round_robin_host: int | None) -> tuple[list[BookingRecord], BookingWrite | None]:
         hosts = validated.hosts_for(round_robin_host)
         booking_id = enriched.booking_ids[0] if enriched.booking_ids else 0
         record = build_record(validated, hosts, validated.starts[0], booking_id, now, status, validated.limit_keys[0])
@@ -381,6 +398,7 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
         record.price_amount, record.price_currency = original.price_amount, original.price_currency
         record.private_link = original.private_link
         record.location, record.meeting_url = original.location, original.meeting_url
+        record.references = [r for r in original.references or [] if r.type == "jitsi"] or None  # calendar_sync adds its own
         record.ical_uid, record.ical_sequence = original.ical_uid or record.ical_uid, original.ical_sequence + 1
         record.routing_form_response_id = original.routing_form_response_id
         if round_robin_host is not None and validated.loaded.round_robin_period:
@@ -392,8 +410,8 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
         previous.rescheduling_reason = rescheduling.reason
         previous.updated_at = now
         if enriched.is_dry_run:
-            return CreatedBooking(bookings=[record], created=True)
-        plan = BookingWrite(
+            return [record], None
+        return [record], BookingWrite(
             creates=[new_booking(record, enriched, validated.starts[0], None)],
             releases=[release_of(original, previous, enriched.booker_key)],
             limits=limit_deltas(enriched.event_type, [record], [original]),
@@ -401,16 +419,8 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
             events=[new_event("bookingRescheduled", record, occurred_at=now, previous=previous,
                               context=context_of(record))],
         )
-        try:
-            store.write(plan)
-        except SlotTaken as taken:
-            if round_robin_host is not None and not (taken.host_ids & set(validated.fixed_host_ids)):
-                continue
-            raise taken_error(enriched) from taken
-        except LimitReached as reached:
-            raise limit_error(reached) from reached
-        return CreatedBooking(bookings=[record], created=True)
-    raise DomainError("round_robin_host_unavailable_for_booking", "every available host was booked meanwhile")
+
+    return commit_first_free(validated, store, attempt)
 
 
 def _round_robin_moves(original: BookingRecord, record: BookingRecord) -> list[RoundRobinIncrement]:
