@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
@@ -223,3 +224,95 @@ def test_routing_reason_is_recorded_on_the_booking(api, bus):
     reason = api.call("GET", f"/v2/bookings/{booking['uid']}").data["assignmentReason"]
     assert reason["routingFormResponseId"] == response["id"]
     assert "lead-form" in reason["reason"] and str(hosts[1]["id"]) in reason["reason"]
+
+
+def schedule_names() -> set[str]:
+    scheduler = boto3.client("scheduler")
+    names: set[str] = set()
+    for group in scheduler.list_schedule_groups()["ScheduleGroups"]:
+        names |= {s["Name"] for s in scheduler.list_schedules(GroupName=group["Name"])["Schedules"]}
+    return names
+
+
+def test_meeting_moments_follow_the_booking_and_fire_webhooks(api, bus, receiver):
+    from local.moments import run_schedules
+
+    host = api.host("Moment Host")
+    event_type = api.event_type(ownerId=host["id"], slug="moments")
+    webhook(api, f"{receiver}/ok", ["MEETING_STARTED", "MEETING_ENDED"], eventTypeId=event_type["id"])
+    booking = api.book(event_type["id"], at(14), email="moment@example.org").data
+    bus.pump()
+    assert {f"meetingStarted-{booking['uid']}", f"meetingEnded-{booking['uid']}"} <= schedule_names()
+    moved = api.call("POST", f"/v2/bookings/{booking['uid']}/reschedule", {"start": at(15)}).data
+    bus.pump()
+    names = schedule_names()
+    assert f"meetingStarted-{booking['uid']}" not in names and f"meetingStarted-{moved['uid']}" in names
+    session = boto3.session.Session()
+    fired = run_schedules(session.client("scheduler"), session.client("events"), session.client("sqs"),
+                          until=datetime.fromisoformat(f"{DAY.isoformat()}T15:30:00+00:00"))
+    assert {f"meetingStarted-{moved['uid']}", f"meetingEnded-{moved['uid']}"} <= {f["name"] for f in fired}
+    bus.pump()
+    triggers = [json.loads(r["raw"])["triggerEvent"] for r in Receiver.received
+                if json.loads(r["raw"])["payload"]["uid"] == moved["uid"]]
+    assert sorted(triggers) == ["MEETING_ENDED", "MEETING_STARTED"]
+
+    other = api.book(event_type["id"], at(16), email="gone@example.org").data
+    bus.pump()
+    api.call("POST", f"/v2/bookings/{other['uid']}/cancel", {})
+    bus.pump()
+    assert not {f"meetingStarted-{other['uid']}", f"meetingEnded-{other['uid']}"} & schedule_names()
+
+
+def test_a_reminder_for_a_booking_no_longer_accepted_sends_nothing(api, bus):
+    from local.mailbox import sent_emails
+    from local.pollers import sqs_record
+
+    host = api.host("Stale Reminder Host")
+    event_type = api.event_type(ownerId=host["id"], slug="stale-reminder")
+    booking = api.book(event_type["id"], at(9, 30), email="stale@example.org").data
+    bus.pump()
+    api.call("POST", f"/v2/bookings/{booking['uid']}/cancel", {})
+    bus.pump()
+    before = len(sent_emails())
+    reminder = {"version": "0", "id": "r-1", "detail-type": "reminderDue", "source": "booking-service.scheduler",
+                "time": "2030-01-01T00:00:00Z", "region": "us-east-1", "resources": [],
+                "detail": {"eventId": f"reminderDue-{booking['uid']}-1440@x", "version": 1,
+                           "bookingUid": booking["uid"], "scheduledFor": "2030-01-01T00:00:00.000Z",
+                           "minutesBefore": 1440}}
+    message = {"MessageId": "m-1", "ReceiptHandle": "r", "Body": json.dumps(reminder), "Attributes": {}}
+    result = bus.pools["NotificationsFunction"].invoke({"Records": [sqs_record(message, "arn:aws:sqs:x:1:q")]})
+    assert result == {"batchItemFailures": []}
+    assert len(sent_emails()) == before
+
+
+def test_calendar_failures_retry_then_park_in_the_dlq_and_redelivery_does_not_duplicate(api, bus, aws):
+    from tests.caldav_server import RadicaleServer
+
+    radicale = RadicaleServer()
+    radicale.add_user("frank")
+    radicale.start()
+    try:
+        calendar = radicale.make_calendar("frank", "work")
+        host = api.host("Cal Retry Host")
+        event_type = api.event_type(ownerId=host["id"], slug="cal-retry")
+        assert api.call("POST", f"/v2/users/{host['id']}/calendars", {"type": "caldav", "url": radicale.url,
+                                                                      "username": "frank", "password": "secret"},
+                        admin=True).status == 201
+        booking = api.book(event_type["id"], at(10, 30), email="retry@example.org").data
+        bus.pump()
+        events_in_calendar = [line for line in (radicale.read(calendar, "frank") or "").splitlines()
+                              if line.startswith("BEGIN:VEVENT")]
+        assert len(events_in_calendar) == 1
+        from booking_core.repositories.bookings import DynamoBookingStore
+        from booking_core.services.calendars import CalendarSync
+
+        assert CalendarSync(DynamoBookingStore()).created(booking["uid"]) is False  # already written: no second
+    finally:
+        radicale.stop()
+    dlq = aws.queue_urls["arn:aws:sqs:us-east-1:123456789012:local-CalendarSyncDLQ"]
+    bus._drain(dlq)
+    doomed = api.book(event_type["id"], at(11, 30), email="doomed@example.org").data  # the calendar server is gone
+    bus.pump(rounds=300)
+    parked = [json.loads(message["Body"])
+              for message in boto3.client("sqs").receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])]
+    assert [m["detail"]["booking"]["uid"] for m in parked] == [doomed["uid"]]
