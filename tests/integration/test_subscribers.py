@@ -119,6 +119,8 @@ def test_flaky_subscriber_gets_one_delivery_and_a_dead_one_ends_failed(api, bus,
     assert ok["status"] == "delivered" and ok["attempts"] == 3
     [failed] = deliveries(api, down["id"])
     assert failed["status"] == "failed" and failed["attempts"] == 5 and failed["lastResponseStatus"] == 500
+    assert [(a["attempt"], a["responseStatus"]) for a in failed["history"]] == [(n, 500) for n in range(1, 6)]
+    assert [a["responseStatus"] for a in ok["history"]] == [503, 503, 200]
     assert Receiver.calls["/down"] == 5
     [redirected] = deliveries(api, moved["id"])
     assert redirected["status"] == "failed" and redirected["lastResponseStatus"] == 302

@@ -69,6 +69,13 @@ class Webhook(WebhookInput):
         return body
 
 
+class Attempt(CamelModel):
+    attempt: int
+    at: UtcDatetime
+    response_status: int | None = None
+    error: str | None = None
+
+
 class Delivery(CamelModel):
     id: str
     webhook_id: int
@@ -79,6 +86,7 @@ class Delivery(CamelModel):
     attempts: int = 0
     last_response_status: int | None = None
     last_error: str | None = None
+    history: list[Attempt] = Field(default_factory=list, description="every attempt, oldest first")
     body: str = Field(exclude=True)
     created_at: UtcDatetime
     updated_at: UtcDatetime

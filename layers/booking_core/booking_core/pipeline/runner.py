@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 from contextlib import contextmanager
+from functools import partial
 from datetime import datetime
 
 from booking_core.concurrency import gather
@@ -94,7 +95,7 @@ def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed
                 validated = validate_availability(loaded)
             with phase_timer("creation"):
                 if enriched.is_seated:
-                    return _seat_errors(lambda: open_seat(validated, store, now))
+                    return _seat_errors(partial(open_seat, validated, store, now))
                 return create_single_seat(validated, store, now)
         except SeatSlotOpened:
             continue  # another attendee opened this seated booking first: join it

@@ -126,11 +126,12 @@ class WebhookRepository:
             raise
         return True
 
-    def record_attempt(self, delivery: Delivery, status: str, response_status: int | None, error: str | None,
-                       now: datetime) -> None:
+    def record_attempt(self, delivery: Delivery, attempt: int, status: str, response_status: int | None,
+                       error: str | None, now: datetime) -> None:
         doc: dict[str, Any] = delivery.model_dump(mode="json", by_alias=True, exclude={"status", "attempts"})
-        doc.update(body=delivery.body, lastResponseStatus=response_status, lastError=error,
-                   updatedAt=iso_z(now))
+        doc.update(body=delivery.body, lastResponseStatus=response_status, lastError=error, updatedAt=iso_z(now))
+        doc["history"] = [*doc.get("history", []), {"attempt": attempt, "at": iso_z(now),
+                                                    "responseStatus": response_status, "error": error}]
         DeliveryItem(*_delivery_key(delivery.webhook_id, delivery.id)).update(
             actions=[DeliveryItem.status.set(status), DeliveryItem.doc.set(doc)]
         )

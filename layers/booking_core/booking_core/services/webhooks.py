@@ -86,7 +86,8 @@ class WebhookService:
     def deliveries(self, webhook_id: int) -> list[dict[str, Any]]:
         self.get(webhook_id)
         return [delivery.model_dump(mode="json", by_alias=True, include={
-            "id", "trigger_event", "booking_uid", "status", "attempts", "last_response_status", "created_at"})
+            "id", "trigger_event", "booking_uid", "status", "attempts", "last_response_status", "created_at",
+            "history"})
             for delivery in self.repository.deliveries(webhook_id)]
 
     # -- fan-out -------------------------------------------------------------------------------------------------
@@ -151,7 +152,7 @@ class WebhookService:
             status = "failed"
         else:
             status = "retrying"
-        self.repository.record_attempt(delivery, status, result.status, result.error, now)
+        self.repository.record_attempt(delivery, attempt, status, result.status, result.error, now)
         count("WebhookAttempts", outcome=status)
         logger.info("webhook attempt", extra={"webhook_id": webhook.id, "delivery_id": delivery.id,
                                               "attempt": attempt, "status": status, "http_status": result.status})
