@@ -150,3 +150,26 @@ def test_unexpected_failure_is_a_500_without_internals(api, single, monkeypatch)
 def test_day_after_is_unaffected(api, single):
     later = DAY + timedelta(days=1)
     assert api.book(single["id"], at(9, day=later), email="later@example.org").status == 201
+
+
+def test_same_key_while_the_first_request_runs_is_a_409(api, single, aws, monkeypatch):
+    import routes.bookings as booking_routes
+
+    from tests.integration.conftest import context_for, function_handler
+    from tests.support import Api
+
+    other_container = Api(function_handler(aws, "BookingApiFunction"), context_for("BookingApiFunction"))
+    body = {"start": at(15, 30), "eventTypeId": single["id"],
+            "attendee": {"name": "I", "email": "inflight@example.org", "timeZone": "UTC"}}
+    headers = {"idempotency-key": f"key-{DAY}-inflight"}
+    real, seen = booking_routes.create_booking, []
+
+    def while_running(*args, **kwargs):
+        if not seen:  # the first request, still in progress: the same key arrives on another container
+            seen.append(other_container.call("POST", "/v2/bookings", body, headers=headers))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(booking_routes, "create_booking", while_running)
+    first = api.call("POST", "/v2/bookings", body, headers=headers)
+    assert first.status == 201
+    assert seen[0].status == 409 and seen[0].code == "idempotency_key_in_progress"
