@@ -12,7 +12,6 @@ from booking_core.domain.event_types import EventType
 from booking_core.errors import DomainError
 from booking_core.pipeline.context import BookingRequest, EnrichedBooking
 from booking_core.ports import BookingStore, RequestKeys
-from booking_core.timeutil import to_minutes
 
 
 def duplicate_key(event_type_id: int, start_min: int, email: str) -> str:
@@ -101,7 +100,3 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int) -> 
         is_rescheduling=rescheduling is not None,
     )
 
-
-def original_start_min(request: BookingRequest) -> int | None:
-    rescheduling = request.rescheduling
-    return to_minutes(rescheduling.original.start) if rescheduling else None

@@ -36,7 +36,6 @@ Outbox table: one item per event (pk eventId), written in the booking's transact
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -229,6 +228,3 @@ def user_pk(user_id: int) -> str:
 def minute_key(minutes: int) -> str:
     return f"{minutes:010d}"
 
-
-def doc_of(item: Any) -> dict[str, Any]:
-    return dict(item.doc)
