@@ -1,6 +1,18 @@
 """Booking emails (CONTRACT.md section 6): plain text and HTML parts, times in the recipient's own time zone,
 the location or meeting link, and an .ics invitation for confirmed, rescheduled and cancelled bookings."""
 
-from booking_core.emails.render import Attachment, Email, Recipient, recipients_for, render, to_mime
+from booking_core.emails.invite import invite_attachment, invite_for
+from booking_core.emails.render import (
+    KINDS,
+    Attachment,
+    Email,
+    Kind,
+    Recipient,
+    has_email,
+    recipients_for,
+    render,
+    to_mime,
+)
 
-__all__ = ["Attachment", "Email", "Recipient", "recipients_for", "render", "to_mime"]
+__all__ = ["KINDS", "Attachment", "Email", "Kind", "Recipient", "has_email", "invite_attachment", "invite_for",
+           "recipients_for", "render", "to_mime"]

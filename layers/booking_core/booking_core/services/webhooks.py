@@ -17,7 +17,7 @@ from booking_core.events.contracts import BookingEvent
 from booking_core.observability import count, logger
 from booking_core.repositories.webhooks import WebhookRepository
 from booking_core.scheduling import moment_detail, schedule_name
-from booking_core.webhooks.payload import TRIGGERS, build_meeting_payload, build_payload
+from booking_core.webhooks.payload import TRIGGERS, build_meeting_payload, build_payload, to_json
 from booking_core.webhooks.signing import headers_for
 from booking_core.webhooks.ssrf import UnsafeUrl, check_url
 
@@ -100,7 +100,7 @@ class WebhookService:
                        if w.active and trigger in w.triggers]
         body = None
         for webhook in subscribers:
-            body = body or json.dumps(build_payload(trigger, event, created_at=now), separators=(",", ":"))
+            body = body or to_json(build_payload(trigger, event, created_at=now))
             self._record(webhook, event.event_id, trigger, booking.uid, body, now)
         return len(subscribers)
 
@@ -108,7 +108,7 @@ class WebhookService:
         """MEETING_STARTED / MEETING_ENDED for an accepted booking."""
         subscribers = [w for w in self.repository.matching(booking.event_type_id, [h.id for h in booking.hosts])
                        if w.active and trigger in w.triggers]
-        body = json.dumps(build_meeting_payload(trigger, booking, created_at=now), separators=(",", ":"))
+        body = to_json(build_meeting_payload(trigger, booking, created_at=now))
         for webhook in subscribers:
             self._record(webhook, event_id, trigger, booking.uid, body, now)
         return len(subscribers)

@@ -1,15 +1,27 @@
-"""cal.com-compatible webhook bodies (CONTRACT.md section 5): {triggerEvent, createdAt, payload}."""
+"""cal.com-compatible webhook bodies (CONTRACT.md section 5): `{triggerEvent, createdAt, payload}`.
+
+The fields the contract lists are always present (optional ones only when they apply). Where the contract is silent
+the shapes follow cal.com's documented 2021-10-20 payloads: `organizer.language` / `attendees[].language` are
+`{"locale": ...}`; guests are listed among the attendees (empty name, the booker's time zone); `responses` holds the
+booking-form answers as `{field: {label, value}}` with cal.com's system field names (name, email,
+attendeePhoneNumber, location, notes, guests, rescheduleReason); custom fields are also in `userFieldsResponses`;
+`metadata` is the booking's metadata plus `videoCallUrl`; a rejected booking carries `rejectionReason`; a reschedule
+carries `rescheduleId` besides the contract's `rescheduleUid` / `rescheduleStartTime` / `rescheduleEndTime`.
+Times are UTC with milliseconds and `Z`, and currencies upper case, as everywhere in the contract (section 1).
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from booking_core.domain.bookings import Booking
+from booking_core.domain.bookings import Booking, HostRef
 from booking_core.events.contracts import BookingEvent
+from booking_core.ics import calendar_uid
 from booking_core.timeutil import iso_z
 
-TRIGGERS: dict[str, str] = {
+TRIGGERS: Final[dict[str, str]] = {
     "bookingCreated": "BOOKING_CREATED",
     "bookingConfirmed": "BOOKING_CREATED",
     "bookingRequested": "BOOKING_REQUESTED",
@@ -19,76 +31,172 @@ TRIGGERS: dict[str, str] = {
     "bookingRescheduled": "BOOKING_RESCHEDULED",
     "bookingCancelled": "BOOKING_CANCELLED",
 }
+MEETING_TRIGGERS: Final[tuple[str, ...]] = ("MEETING_STARTED", "MEETING_ENDED")
+
+# cal.com's system booking fields: response key -> label.
+_SYSTEM_LABELS: Final[dict[str, str]] = {
+    "name": "your_name",
+    "email": "email_address",
+    "attendeePhoneNumber": "phone_number",
+    "location": "location",
+    "title": "what_is_this_meeting_about",
+    "notes": "additional_notes",
+    "guests": "additional_guests",
+    "rescheduleReason": "reason_for_reschedule",
+}
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
 
 
 def _person(name: str, email: str, time_zone: str, locale: str) -> dict[str, Any]:
-    return {"name": name, "email": email, "timeZone": time_zone, "language": {"locale": locale}}
+    return {"name": name, "email": email, "timeZone": time_zone, "language": {"locale": locale or "en"}}
+
+
+def _organizer(booking: Booking) -> HostRef:
+    organizer = getattr(booking, "organizer", None)  # EventBooking carries it; BookingRecord derives it
+    return organizer if isinstance(organizer, HostRef) else booking.hosts[0]
+
+
+def _attendees(booking: Booking, organizer: HostRef) -> list[dict[str, Any]]:
+    people = [_person(a.name, a.email, a.time_zone, a.language) for a in booking.attendees]
+    booker_zone = booking.attendees[0].time_zone if booking.attendees else organizer.time_zone
+    # As cal.com lists guests: no name, the booker's time zone, English.
+    people += [_person("", guest, booker_zone, "en") for guest in booking.guests]
+    return people
 
 
 def _responses(booking: Booking) -> dict[str, Any]:
-    """cal.com's booking-question answers: {field: {label, value}}."""
-    attendee = booking.attendees[0] if booking.attendees else None
+    """The booking-form answers, cal.com style: {field: {label, value}}."""
+    booker = booking.attendees[0] if booking.attendees else None
     responses: dict[str, Any] = {}
-    if attendee:
-        responses["name"] = {"label": "your_name", "value": attendee.name}
-        responses["email"] = {"label": "email_address", "value": attendee.email}
-        if attendee.phone_number:
-            responses["attendeePhoneNumber"] = {"label": "phone_number", "value": attendee.phone_number}
+    if booker is not None:
+        responses["name"] = {"label": _SYSTEM_LABELS["name"], "value": booker.name}
+        responses["email"] = {"label": _SYSTEM_LABELS["email"], "value": booker.email}
+        if booker.phone_number:
+            responses["attendeePhoneNumber"] = {"label": _SYSTEM_LABELS["attendeePhoneNumber"],
+                                                "value": booker.phone_number}
     if booking.location:
-        responses["location"] = {"label": "location", "value": {"optionValue": "", "value": booking.location}}
-    if booking.guests:
-        responses["guests"] = {"label": "additional_guests", "value": list(booking.guests)}
+        responses["location"] = {"label": _SYSTEM_LABELS["location"],
+                                 "value": {"optionValue": "", "value": booking.location}}
+    responses["guests"] = {"label": _SYSTEM_LABELS["guests"], "value": list(booking.guests)}
+    if booking.rescheduling_reason:
+        responses["rescheduleReason"] = {"label": _SYSTEM_LABELS["rescheduleReason"],
+                                         "value": booking.rescheduling_reason}
     for key, value in booking.booking_fields_responses.items():
-        responses.setdefault(key, {"label": key, "value": value})
+        if key not in responses:
+            responses[key] = {"label": _SYSTEM_LABELS.get(key, key), "value": value}
     return responses
 
 
-def booking_payload(booking: Booking, price: int | None = None, currency: str | None = None) -> dict[str, Any]:
-    organizer = booking.hosts[0]
-    attendees = [_person(a.name, a.email, a.time_zone, a.language) for a in booking.attendees]
-    attendees += [_person(guest, guest, organizer.time_zone, organizer.locale) for guest in booking.guests]
+def _user_fields(booking: Booking) -> dict[str, Any]:
+    return {key: {"label": key, "value": value} for key, value in booking.booking_fields_responses.items()
+            if key not in _SYSTEM_LABELS}
+
+
+def _default_price(booking: Booking) -> tuple[int | None, str | None]:
+    price = getattr(booking, "price", None)
+    currency = getattr(booking, "currency", None)
+    if price is None:  # a stored BookingRecord
+        price, currency = getattr(booking, "price_amount", None), getattr(booking, "price_currency", None)
+    return price, currency
+
+
+def booking_payload(booking: Booking, price: int | None | _Unset = UNSET,
+                    currency: str | None | _Unset = UNSET) -> dict[str, Any]:
+    """The `payload` object for one booking (an EventBooking from the bus or a stored BookingRecord).
+
+    `price` in minor units and `currency` default to what the booking carries; pass them to override.
+    """
+    default_price, default_currency = _default_price(booking)
+    amount = default_price if isinstance(price, _Unset) else price
+    code = default_currency if isinstance(currency, _Unset) else currency
+    organizer = _organizer(booking)
+    metadata: dict[str, Any] = dict(booking.metadata)
+    if booking.meeting_url:
+        metadata["videoCallUrl"] = booking.meeting_url
+    notes = booking.booking_fields_responses.get("notes")
     payload: dict[str, Any] = {
         "type": booking.event_type.slug,
         "title": booking.title,
-        "description": booking.description,
+        "description": booking.description or "",
+        "additionalNotes": notes if isinstance(notes, str) else "",
         "startTime": iso_z(booking.start),
         "endTime": iso_z(booking.end),
         "organizer": {"id": organizer.id, **_person(organizer.name, organizer.email, organizer.time_zone,
                                                     organizer.locale)},
-        "attendees": attendees,
+        "attendees": _attendees(booking, organizer),
         "location": booking.location,
         "uid": booking.uid,
         "bookingId": booking.id,
         "eventTypeId": booking.event_type_id,
         "status": booking.status.upper(),
         "length": booking.duration,
-        "price": price or 0,
-        "currency": (currency or "usd").lower() if price else None,
-        "metadata": {"videoCallUrl": booking.meeting_url} if booking.meeting_url else {},
+        "price": amount or 0,
+        "currency": code.upper() if code and amount else None,
+        "metadata": metadata,
         "responses": _responses(booking),
+        "userFieldsResponses": _user_fields(booking),
+        "customInputs": {},
+        "iCalUID": calendar_uid(booking),
+        "iCalSequence": booking.ical_sequence,
     }
-    if booking.cancellation_reason:
+    if booking.status == "cancelled" and booking.cancellation_reason:
         payload["cancellationReason"] = booking.cancellation_reason
+    if booking.status == "rejected" and booking.cancellation_reason:
+        payload["rejectionReason"] = booking.cancellation_reason  # the host's decline reason (cal.com's name)
     if booking.seat_uid:
         payload["seatUid"] = booking.seat_uid
     return payload
 
 
-def build_payload(trigger: str, event: BookingEvent, *, created_at: datetime) -> dict[str, Any]:
+def build_payload(trigger: str, event: BookingEvent, *, price: int | None | _Unset = UNSET,
+                  currency: str | None | _Unset = UNSET, created_at: datetime) -> dict[str, Any]:
+    """The body for a booking change. In BOOKING_RESCHEDULED `uid` is the new booking and `rescheduleUid` the old one
+    (`event.detail.previous_booking`)."""
+    if trigger not in TRIGGERS.values():
+        raise ValueError(f"{trigger!r} is not a booking-change trigger")
     booking = event.detail.booking
-    payload = booking_payload(booking, booking.price, booking.currency)
+    payload = booking_payload(booking, price, currency)
     previous = event.detail.previous_booking
     if trigger == "BOOKING_RESCHEDULED" and previous is not None:
         payload.update(
+            rescheduleId=previous.id,
             rescheduleUid=previous.uid,
             rescheduleStartTime=iso_z(previous.start),
             rescheduleEndTime=iso_z(previous.end),
-            rescheduledBy=getattr(booking, "rescheduled_by", None) or booking.attendees[0].email,
         )
+    elif trigger == "BOOKING_RESCHEDULED" and booking.rescheduled_from_uid:
+        payload["rescheduleUid"] = booking.rescheduled_from_uid  # the old booking's details were not in the event
+    if trigger == "BOOKING_RESCHEDULED" and booking.rescheduled_by:
+        payload["rescheduledBy"] = booking.rescheduled_by
     return {"triggerEvent": trigger, "createdAt": iso_z(created_at), "payload": payload}
 
 
-def build_meeting_payload(trigger: str, booking: Any, *, created_at: datetime) -> dict[str, Any]:
-    """MEETING_STARTED / MEETING_ENDED, from the booking as stored when the moment comes."""
+def build_meeting_payload(trigger: str, booking: Booking, *, created_at: datetime,
+                          price: int | None | _Unset = UNSET,
+                          currency: str | None | _Unset = UNSET) -> dict[str, Any]:
+    """MEETING_STARTED / MEETING_ENDED, from the booking as stored when the moment comes.
+
+    The same envelope and payload as the booking triggers (the contract has one body shape); cal.com itself sends
+    these two flat, without the `payload` wrapper.
+    """
+    if trigger not in MEETING_TRIGGERS:
+        raise ValueError(f"{trigger!r} is not a meeting trigger")
     return {"triggerEvent": trigger, "createdAt": iso_z(created_at),
-            "payload": booking_payload(booking, booking.price_amount, booking.price_currency)}
+            "payload": booking_payload(booking, price, currency)}
+
+
+
+def to_json(body: dict[str, Any]) -> str:
+    """The body as sent: compact JSON; its UTF-8 bytes are what gets signed and posted."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+__all__ = ["MEETING_TRIGGERS", "TRIGGERS", "UNSET", "booking_payload", "build_meeting_payload", "build_payload",
+           "to_json"]

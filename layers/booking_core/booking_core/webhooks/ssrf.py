@@ -1,6 +1,15 @@
-"""Which webhook targets may be called: http(s) only, and never link-local or cloud metadata addresses; loopback and
-private networks only where the deployment allows them (the local stack does). Checked at create time and again at
-delivery, with the name resolved afresh; delivery then connects to the address that was checked."""
+"""Which webhook targets may be called (CONTRACT.md section 5).
+
+Only `http` and `https`. Never link-local addresses or cloud metadata endpoints, whatever the deployment. Loopback and
+private networks (RFC 1918, CGNAT 100.64/10, unique-local fc00::/7) only where the deployment allows them (the local
+stack does). Unspecified, multicast, broadcast, reserved and other special-purpose addresses never.
+
+IP literals are recognised in every notation that resolvers and browsers accept: dotted decimal, a single decimal or
+hex number (2852039166, 0xa9fea9fe), octal parts (0251.0376.0251.0376), short forms (169.254.43518), IPv6 in brackets,
+and IPv6 forms that embed an IPv4 address (::ffff:169.254.169.254, NAT64 64:ff9b::/96, 6to4, Teredo). A host name is
+resolved and *every* address it resolves to must pass. The check runs when a webhook is created and again at every
+delivery (resolved afresh); delivery then connects to an address this module vetted (see `delivery.py`).
+"""
 
 from __future__ import annotations
 
@@ -8,83 +17,209 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_NUMERIC_V4 = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+Resolver = Callable[..., list[Any]]
+
+METADATA: frozenset[IPAddress] = frozenset({
+    ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack... instance metadata
+    ipaddress.ip_address("fd00:ec2::254"),  # AWS IMDS over IPv6
+    ipaddress.ip_address("169.254.170.2"),  # ECS task metadata / credentials
+    ipaddress.ip_address("169.254.170.23"),  # EKS pod identity agent
+})
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+_PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # RFC 1918
+    "100.64.0.0/10",  # carrier-grade NAT (RFC 6598), counted as private
+    "fc00::/7",  # unique local (RFC 4193)
+    "fec0::/10",  # deprecated site-local, treated like unique local
+))
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+# One IPv4 part as inet_aton reads it: decimal, octal (leading 0) or hex (0x).
+_V4_PART = r"(?:0x[0-9a-f]*|[0-9]+)"
+_NUMERIC_V4 = re.compile(rf"{_V4_PART}(?:\.{_V4_PART}){{0,3}}", re.IGNORECASE)
+_NUMERIC_LABEL = re.compile(_V4_PART, re.IGNORECASE)
+_HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
 class UnsafeUrl(ValueError):
-    pass
+    """A webhook target that must not be called; `reason` says why (safe to show to the API caller)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A vetted target: what to connect to and what to say in the request line and Host header / SNI."""
+
+    scheme: str
+    host: str  # ASCII (IDNA) host name or IP literal as written in the URL, without brackets
+    port: int
+    path: str  # path and query, never empty
+    addresses: tuple[IPAddress, ...]  # every one of them passed `classify`
 
 
 def _literal(host: str) -> IPAddress | None:
-    """An IP written in any notation browsers and libc accept (dotted, decimal, hex, octal, short forms)."""
+    """The address a host written as an IP literal stands for (any notation), None for a host name.
+
+    Raises UnsafeUrl for a host that looks numeric but is no valid address (e.g. 999.1.1.1, 1.2.3.4.5): resolvers
+    would otherwise be free to interpret it.
+    """
     try:
         return ipaddress.ip_address(host)
     except ValueError:
         pass
-    if _NUMERIC_V4.match(host):
+    if _NUMERIC_V4.fullmatch(host):
         try:
             return ipaddress.IPv4Address(socket.inet_aton(host))
         except OSError as exc:
-            raise UnsafeUrl(f"malformed address {host!r}") from exc
+            raise UnsafeUrl(f"malformed IP address {host!r}") from exc
+    if _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
+        # WHATWG URL parsing treats a host whose last label is a number as IPv4; so do we.
+        raise UnsafeUrl(f"malformed IP address {host!r}")
     return None
 
 
-def classify(address: IPAddress, allow_private: bool) -> str | None:
-    """Why an address is refused, or None when it may be called."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries and may route to."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if any(address in net for net in _NAT64) or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    return []
+
+
+def _classify_one(address: IPAddress, allow_private: bool) -> str | None:
     if address in METADATA:
         return "cloud metadata address"
     if address.is_link_local:
         return "link-local address"
-    if address.is_unspecified or address.is_multicast:
-        return "unroutable address"
-    local = address.is_loopback or address.is_private or (isinstance(address, ipaddress.IPv4Address) and address in CGNAT)
-    if local:
-        return None if allow_private else "loopback or private address"
-    if address.is_reserved or not address.is_global:
-        return "non-public address"
+    if address.is_unspecified or (isinstance(address, ipaddress.IPv4Address) and address in _THIS_NETWORK):
+        return "unspecified address"
+    if address.is_multicast:
+        return "multicast address"
+    if address.is_loopback:  # before "reserved": ::1 sits in the reserved ::/8
+        return None if allow_private else "loopback address"
+    if address.is_reserved or address == ipaddress.IPv4Address("255.255.255.255"):
+        return "reserved address"
+    if any(address in net for net in _PRIVATE_NETWORKS if net.version == address.version):
+        return None if allow_private else "private address"
+    if not address.is_global:
+        return "special-purpose (non-public) address"
     return None
 
 
-def check_url(
-    url: str,
-    *,
-    allow_private: bool,
-    resolve: Callable[..., list[Any]] = socket.getaddrinfo,
-) -> list[IPAddress]:
-    """The addresses `url` may be called at; raises UnsafeUrl with the reason otherwise."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"}:
+def classify(address: IPAddress, allow_private: bool) -> str | None:
+    """Why `address` must not be called, or None when it may be."""
+    if isinstance(address, ipaddress.IPv6Address):
+        address = ipaddress.IPv6Address(int(address))  # drop any %scope
+        embedded = _embedded_ipv4(address)
+        if address.ipv4_mapped is not None or (embedded and address.sixtofour is None and address.teredo is None):
+            # ::ffff:a.b.c.d, NAT64 and IPv4-compatible forms reach the IPv4 address: judge that one alone.
+            candidates: list[IPAddress] = list(embedded)
+        else:
+            candidates = [address, *embedded]
+    else:
+        candidates = [address]
+    for candidate in candidates:
+        reason = _classify_one(candidate, allow_private)
+        if reason:
+            return reason
+    return None
+
+
+def _ascii_host(host: str) -> str:
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError as exc:
+        raise UnsafeUrl("invalid host name") from exc
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise UnsafeUrl("invalid host name")
+    return ascii_host
+
+
+def _resolve(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
+    try:
+        infos = resolve(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise UnsafeUrl(f"cannot resolve {host}") from exc
+    addresses: list[IPAddress] = []
+    for family, *_rest, sockaddr in infos:
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        try:
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        except ValueError as exc:
+            raise UnsafeUrl(f"{host} resolves to an unreadable address") from exc
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise UnsafeUrl(f"cannot resolve {host}")
+    return addresses
+
+
+def vet(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> Target:
+    """Parse, resolve and check `url`; the Target delivery connects to. Raises UnsafeUrl with the reason."""
+    if not isinstance(url, str) or not url.strip():
+        raise UnsafeUrl("the URL is empty")
+    if any(ord(char) < 0x21 or ord(char) == 0x7F or char == "\\" for char in url.strip()):
+        raise UnsafeUrl("the URL contains whitespace, control characters or backslashes")
+    try:
+        parts = urlsplit(url.strip())
+        port_written = parts.port
+    except ValueError as exc:
+        raise UnsafeUrl(f"malformed URL: {exc}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"}:
         raise UnsafeUrl("only http and https targets are allowed")
-    if "@" in parts.netloc:
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
         raise UnsafeUrl("credentials in the URL are not allowed")
-    host = (parts.hostname or "").rstrip(".")
+    raw_host = parts.hostname or ""
+    bracketed = parts.netloc.startswith("[")
+    host = raw_host.rstrip(".") if not bracketed else raw_host
     if not host:
         raise UnsafeUrl("the URL has no host")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise UnsafeUrl("invalid port") from exc
-    literal = _literal(host)
-    if literal is not None:
-        addresses: list[IPAddress] = [literal]
-    else:
+    if port_written == 0:
+        raise UnsafeUrl("invalid port")
+    port = port_written or (443 if scheme == "https" else 80)
+
+    if bracketed:
         try:
-            infos = resolve(host, port, proto=socket.IPPROTO_TCP)
-        except OSError as exc:
-            raise UnsafeUrl(f"cannot resolve {host}") from exc
-        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
-        if not addresses:
-            raise UnsafeUrl(f"cannot resolve {host}")
+            literal: IPAddress | None = ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError as exc:
+            raise UnsafeUrl(f"malformed IPv6 address {host!r}") from exc
+        host = str(literal)
+    else:
+        host = _ascii_host(host)
+        literal = _literal(host)
+    addresses = [literal] if literal is not None else _resolve(host, port, resolve)
     for address in addresses:
         reason = classify(address, allow_private)
         if reason:
-            raise UnsafeUrl(f"{host} resolves to a {reason}")
-    return addresses
+            article = "an" if reason[0] in "aeiou" else "a"
+            if literal is None:
+                raise UnsafeUrl(f"{host} resolves to {article} {reason}")
+            written = host if host == str(literal) else f"{host} ({literal})"
+            raise UnsafeUrl(f"{written} is {article} {reason}")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(scheme=scheme, host=host, port=port, path=path, addresses=tuple(addresses))
+
+
+def check_url(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> list[IPAddress]:
+    """The addresses `url` may be called at (all of them vetted); raises UnsafeUrl(reason) otherwise."""
+    return list(vet(url, allow_private=allow_private, resolve=resolve).addresses)
+
+
+__all__ = ["METADATA", "IPAddress", "Target", "UnsafeUrl", "check_url", "classify", "vet"]
