@@ -22,6 +22,12 @@ def weekday_ahead(days: int = 14, weekday: int = 2) -> date:
     return day
 
 
+def wednesday_in_week(week: int) -> date:
+    """The Wednesday `week` weeks after the one at least two weeks ahead. Tests sharing one long-lived stack (e2e)
+    each take their own week, so their bookings never collide whatever weekday today is."""
+    return weekday_ahead(14) + timedelta(weeks=week)
+
+
 @dataclass
 class Reply:
     status: int

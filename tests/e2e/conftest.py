@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -39,7 +41,9 @@ class Http:
         except urllib.error.HTTPError as error:
             return Reply(error.code, dict(error.headers), json.loads(error.read() or b"null"))
 
-    def eventually(self, check, timeout: float = 20.0, interval: float = 0.25):
+    def eventually(self, check, timeout: float = 60.0, interval: float = 0.25):
+        """Poll `check` until it is truthy. The generous timeout only costs time when a test fails; asynchronous
+        steps take well under a second on an idle machine but much longer on a loaded two-core CI runner."""
         deadline = time.monotonic() + timeout
         while True:
             result = check()
@@ -50,43 +54,62 @@ class Http:
             time.sleep(interval)
 
 
-def start_stack() -> tuple[subprocess.Popen, str, list[str]]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "OUTBOX_", "IDEMPOTENCY_",
-                                                                    "EVENT_BUS", "ADMIN_", "BOOKER_", "POWERTOOLS_"))}
-    env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1"})
-    process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    lines: list[str] = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+class StackProcess:
+    """`python -m local` as a child process. Its output is drained as it comes (an unread pipe would fill up and
+    block the stack's logging threads) and kept for the assertions."""
+
+    def __init__(self) -> None:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith((
+            "AWS_", "TABLE_", "OUTBOX_", "IDEMPOTENCY_", "EVENT_BUS", "ADMIN_", "BOOKER_", "POWERTOOLS_"))}
+        env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1"})
+        self.process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        self.base = f"http://127.0.0.1:{port}"
+        self.lines: collections.deque[str] = collections.deque(maxlen=5000)
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_healthy(self, timeout: float = 90) -> StackProcess:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/health", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if self.process.poll() is not None:
+                    self._reader.join(timeout=5)
+                    raise RuntimeError("local stack exited:\n" + self.output) from None
+                time.sleep(0.3)
+        self.process.kill()
+        raise RuntimeError("local stack did not answer /health in time")
+
+    def interrupt(self, timeout: float = 30) -> int | None:
+        """Send what Ctrl-C sends; the exit code, or None when the stack did not stop in time (then it is killed)."""
+        self.process.send_signal(signal.SIGINT)
         try:
-            with urllib.request.urlopen(base + "/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, base, lines
-        except (urllib.error.URLError, ConnectionError, OSError):
-            if process.poll() is not None:
-                raise RuntimeError("local stack exited:\n" + (process.stdout.read() if process.stdout else ""))
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("local stack did not answer /health in time")
+            code: int | None = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            code = None
+        self._reader.join(timeout=5)
+        return code
 
 
-def stop_stack(process: subprocess.Popen) -> tuple[int, str]:
-    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    try:
-        output, _ = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        return -1, output
-    return process.returncode, output
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped after the last e2e test, not left running under the others
 def stack():
-    process, base, _ = start_stack()
-    yield Http(base)
-    code, output = stop_stack(process)
-    assert code == 0, output[-3000:]
+    stack = StackProcess().wait_healthy()
+    yield Http(stack.base)
+    code = stack.interrupt()
+    assert code == 0, stack.output[-3000:]

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.e2e.conftest import Http
-from tests.support import weekday_ahead
+from tests.support import wednesday_in_week
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-webhook-secret"
@@ -67,7 +67,7 @@ def test_booking_lifecycle_reaches_webhooks_emails_and_reminders(stack: Http, co
                                                    "triggers": ["BOOKING_CREATED"]}, admin=True)
     assert metadata.status == 400 and metadata.code == "request_body_invalid_error"
 
-    day = weekday_ahead(30)
+    day = wednesday_in_week(8)
     attendee = "lifecycle@example.org"
     booking = stack.call("POST", "/v2/bookings", {"start": f"{day}T10:00:00Z", "eventTypeId": event_type["id"],
                                                   "attendee": {"name": "Life", "email": attendee,

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from tests.e2e.conftest import Http
-from tests.support import weekday_ahead
+from tests.support import wednesday_in_week
 
 pytestmark = pytest.mark.e2e
 LOCAL_JWT_SECRET = "local-booker-secret-change-me-0123456789"
@@ -40,7 +40,7 @@ def events_for(stack: Http, uid: str) -> list[str]:
 
 
 def test_confirmation_flow(stack: Http):
-    day = weekday_ahead(20)
+    day = wednesday_in_week(2)
     event_type = make_type(stack, slug="e2e-confirm", confirmationPolicy={"type": "always"})
     pending = book(stack, event_type["id"], at(day, 10), "c1@example.org").data
     assert pending["status"] == "pending"
@@ -50,7 +50,7 @@ def test_confirmation_flow(stack: Http):
 
 
 def test_payment_flow(stack: Http):
-    day = weekday_ahead(20)
+    day = wednesday_in_week(2)
     event_type = make_type(stack, slug="e2e-paid", price={"amount": 1500, "currency": "usd"})
     booking = book(stack, event_type["id"], at(day, 11), "payer@example.org").data
     assert booking["status"] == "pending" and booking["paymentRequired"] is True
@@ -64,7 +64,7 @@ def test_payment_flow(stack: Http):
 
 
 def test_seats_flow(stack: Http):
-    day = weekday_ahead(20)
+    day = wednesday_in_week(2)
     event_type = make_type(stack, slug="e2e-seats", seats={"seatsPerTimeSlot": 2})
     first = book(stack, event_type["id"], at(day, 12), "s1@example.org").data
     second = book(stack, event_type["id"], at(day, 12), "s2@example.org").data
@@ -74,7 +74,7 @@ def test_seats_flow(stack: Http):
 
 
 def test_reschedule_and_cancel_flows(stack: Http):
-    day = weekday_ahead(21)
+    day = wednesday_in_week(3)
     event_type = make_type(stack, slug="e2e-move")
     original = book(stack, event_type["id"], at(day, 9), "mover@example.org").data
     moved = stack.call("POST", f"/v2/bookings/{original['uid']}/reschedule", {"start": at(day, 14)})
@@ -88,7 +88,7 @@ def test_reschedule_and_cancel_flows(stack: Http):
 
 
 def test_recurring_flow(stack: Http):
-    day = weekday_ahead(22)
+    day = wednesday_in_week(4)  # the series takes weeks 4 to 6
     event_type = make_type(stack, slug="e2e-weekly", recurrence={"frequency": "weekly", "interval": 1, "occurrences": 3})
     series = book(stack, event_type["id"], at(day, 15), "series@example.org")
     assert series.status == 201 and len(series.data) == 3
@@ -102,7 +102,7 @@ def test_recurring_flow(stack: Http):
 
 
 def test_blocklist_private_link_and_signed_in_booker(stack: Http):
-    day = weekday_ahead(23)
+    day = wednesday_in_week(7)
     hidden = make_type(stack, slug="e2e-hidden", hidden=True)
     link = stack.call("POST", f"/v2/event-types/{hidden['id']}/private-links", {}, admin=True).data
     assert book(stack, hidden["id"], at(day, 10), "anon@example.org").code == "private_link_expired"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import Http, start_stack, stop_stack
-from tests.support import weekday_ahead
+from tests.e2e.conftest import Http, StackProcess
+from tests.support import wednesday_in_week
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,7 @@ def test_health_and_seeded_demo_data(stack: Http):
 
 
 def test_booking_reaches_the_bus_and_the_hosts_subscriber(stack: Http):
-    day = weekday_ahead(10).isoformat()
+    day = wednesday_in_week(0).isoformat()
     slots = stack.call("GET", f"/v2/slots?eventTypeId=1&start={day}&end={day}&timeZone=Europe/London")
     first = slots.data[day][0]["start"]
     booking = stack.call("POST", "/v2/bookings", {
@@ -50,7 +50,7 @@ def test_booking_reaches_the_bus_and_the_hosts_subscriber(stack: Http):
 
 
 def test_round_robin_booking_picks_a_free_host(stack: Http):
-    day = weekday_ahead(11).isoformat()
+    day = wednesday_in_week(1).isoformat()
     first = stack.call("POST", "/v2/bookings", {
         "start": f"{day}T10:00:00Z", "eventTypeId": 2,
         "attendee": {"name": "R1", "email": "r1@example.org", "timeZone": "UTC"}})
@@ -66,8 +66,7 @@ def test_round_robin_booking_picks_a_free_host(stack: Http):
 
 
 def test_ctrl_c_stops_the_stack_cleanly():
-    process, base, _ = start_stack()
-    code, output = stop_stack(process)
-    assert code == 0
-    assert "stopped." in output
-    assert "Traceback" not in output
+    stack = StackProcess().wait_healthy()
+    assert stack.interrupt() == 0
+    assert "stopped." in stack.output
+    assert "Traceback" not in stack.output
