@@ -49,6 +49,11 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Loop:
+    """Polls until stopped. After an idle poll the wait doubles up to IDLE_CEILING and drops back to `interval` as
+    soon as there is work: a dozen idle pollers would otherwise keep the one-request-at-a-time moto server busy."""
+
+    IDLE_CEILING = 0.8
+
     def __init__(self, name: str, interval: float) -> None:
         self._stop = threading.Event()
         self._interval = interval
@@ -62,14 +67,18 @@ class _Loop:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        wait = self._interval
         while not self._stop.is_set():
             try:
                 busy = self.poll()
             except Exception:  # noqa: BLE001 - a poller must survive any single failure
                 log.exception("poller failed", extra={"poller": self._thread.name})
                 busy = False
-            if not busy:
-                self._stop.wait(self._interval)
+            if busy:
+                wait = self._interval
+            else:
+                self._stop.wait(wait)
+                wait = min(wait * 2, max(self.IDLE_CEILING, self._interval))
 
     def poll(self) -> bool:  # pragma: no cover - overridden
         raise NotImplementedError
