@@ -54,17 +54,23 @@ class Http:
             time.sleep(interval)
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class StackProcess:
     """`python -m local` as a child process. Its output is drained as it comes (an unread pipe would fill up and
     block the stack's logging threads) and kept for the assertions."""
 
-    def __init__(self) -> None:
+    def __init__(self, sigint_ignored: bool = False) -> None:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith((
             "AWS_", "TABLE_", "OUTBOX_", "IDEMPOTENCY_", "EVENT_BUS", "ADMIN_", "BOOKER_", "POWERTOOLS_"))}
         env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1"})
         self.process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+                                        stderr=subprocess.STDOUT, text=True,
+                                        # as a shell starts a background job: SIGINT ignored
+                                        preexec_fn=_ignore_sigint if sigint_ignored else None)
         self.base = f"http://127.0.0.1:{port}"
         self.lines: collections.deque[str] = collections.deque(maxlen=5000)
         self._reader = threading.Thread(target=self._drain, daemon=True)

@@ -65,8 +65,9 @@ def test_round_robin_booking_picks_a_free_host(stack: Http):
     assert third.status == 409 and third.code == "round_robin_host_unavailable_for_booking"
 
 
-def test_ctrl_c_stops_the_stack_cleanly():
-    stack = StackProcess().wait_healthy()
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["terminal", "background-job"])
+def test_ctrl_c_stops_the_stack_cleanly(sigint_ignored: bool):
+    stack = StackProcess(sigint_ignored=sigint_ignored).wait_healthy()
     assert stack.interrupt() == 0
     assert "stopped." in stack.output
     assert "Traceback" not in stack.output
