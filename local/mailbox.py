@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 from email.message import Message
 from typing import Any
 
@@ -38,8 +39,8 @@ def sent_emails() -> list[dict[str, Any]]:
         raw = getattr(sent, "raw_data", None)
         if raw is None:
             continue
-        message = email.message_from_string(raw)
+        message = email.message_from_string(raw, policy=email.policy.default)  # unfolded, decoded headers
         recipients = list(dict.fromkeys(getattr(sent, "destinations", []))) or [message["To"]]
         out.append({"to": recipients, "from": message["From"],
-                    "subject": message["Subject"], **_parts(message)})
+                    "subject": str(message["Subject"]), **_parts(message)})
     return out

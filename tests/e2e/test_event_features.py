@@ -80,6 +80,8 @@ def test_booking_lifecycle_reaches_webhooks_emails_and_reminders(stack: Http, co
     assert created["payload"]["attendees"][0]["email"] == attendee and Consumer.rejected == 0
     confirmation = stack.eventually(lambda: [e for e in emails_to(stack, attendee) if e["subject"].startswith("Confirmed")])
     assert confirmation[0]["attachments"][0]["filename"] == "invite.ics"
+    subject = confirmation[0]["subject"]
+    assert "11:00 (Europe/Paris)" in subject and "\n" not in subject  # 10:00Z in the attendee's zone, unfolded
 
     moved = stack.call("POST", f"/v2/bookings/{booking['uid']}/reschedule", {"start": f"{day}T14:00:00Z"}).data
     rescheduled = stack.eventually(lambda: webhook("BOOKING_RESCHEDULED", moved["uid"]))
