@@ -105,7 +105,9 @@ def api_sample(method: str, path: str, body: Any, admin: bool, claims: dict[str,
     return event
 
 
-def booking_detail(event_id: str = "00000000-0000-4000-8000-000000000001") -> dict[str, Any]:
+def booking_detail(detail_type: str = "bookingCreated",
+                   event_id: str = "00000000-0000-4000-8000-000000000001") -> dict[str, Any]:
+    """The event detail as the publisher puts it on the bus, with the booking in the state that event leaves it."""
     host = {"id": 1, "name": "Alice Host", "email": "alice@example.com", "timeZone": "Europe/London", "locale": "en"}
     booking = {
         "id": 1, "uid": "sample-booking-uid-0000000", "title": "Intro call between Alice Host and Jane Booker",
@@ -120,8 +122,20 @@ def booking_detail(event_id: str = "00000000-0000-4000-8000-000000000001") -> di
         "cancellationReason": None, "reschedulingReason": None, "rescheduledFromUid": None,
         "rescheduledToUid": None, "organizer": host,
     }
+    previous = None
+    if detail_type in {"bookingRequested", "bookingPaymentInitiated"}:
+        booking["status"] = "pending"
+    elif detail_type == "bookingRejected":
+        booking.update(status="rejected", cancellationReason="I am away that week")
+    elif detail_type == "bookingCancelled":
+        booking.update(status="cancelled", cancellationReason="Something came up")
+    elif detail_type == "bookingRescheduled":  # the new booking; the one it replaced is cancelled and points to it
+        previous = {**booking, "id": 0, "uid": "sample-previous-booking-uid", "status": "cancelled",
+                    "start": f"{FUTURE_WEDNESDAY}T09:00:00.000Z", "end": f"{FUTURE_WEDNESDAY}T09:30:00.000Z",
+                    "rescheduledToUid": booking["uid"]}
+        booking.update(rescheduledFromUid=previous["uid"], reschedulingReason="Earlier meeting ran over")
     return {"eventId": event_id, "version": 1, "occurredAt": "2030-01-02T09:00:00.000Z", "booking": booking,
-            "previousBooking": None,
+            "previousBooking": previous,
             "context": {"privateLink": None, "routingFormResponseId": None, "seatUid": None, "triggeredBy": "booker"}}
 
 
@@ -145,7 +159,7 @@ def sqs_wrapped(detail_type: str, feature: str) -> dict[str, Any]:
     envelope = {"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": detail_type,
                 "source": "booking-service.scheduler" if scheduled else "booking-service",
                 "account": "123456789012", "time": "2030-01-02T09:00:00Z", "region": "us-east-1",
-                "resources": [], "detail": moment_detail(detail_type) if scheduled else booking_detail()}
+                "resources": [], "detail": moment_detail(detail_type) if scheduled else booking_detail(detail_type)}
     body = json.dumps(envelope)
     return {"Records": [{
         "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d", "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
