@@ -6,14 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from tests.e2e.conftest import Http
-from tests.support import wednesday_in_week
+from tests.support import base_url, serving, wednesday_in_week
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-webhook-secret"
@@ -44,10 +43,8 @@ class Consumer(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def consumer():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Consumer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cal"
-    server.shutdown()
+    with serving(Consumer) as server:
+        yield base_url(server) + "/cal"
 
 
 def emails_to(stack: Http, address: str) -> list[dict]:

@@ -4,10 +4,9 @@ and the whole paid-booking flow through the handler (no network)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import stripe
@@ -15,7 +14,7 @@ import stripe
 from booking_core.payments import provider
 from booking_core.payments.base import PaymentError
 from booking_core.payments.stripe import InvalidSignature, StripeProvider, verify_webhook
-from tests.support import weekday_ahead
+from tests.support import base_url, serving, weekday_ahead
 
 API_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_test_5Yb8nS1Gd9bV3s2QkQ3f"
@@ -62,10 +61,8 @@ class FakeStripe(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def fake_stripe():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeStripe)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(FakeStripe) as server:
+        yield base_url(server)
 
 
 def stripe_header(payload: str, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:

@@ -39,14 +39,6 @@ def reschedule(store, uid, start, now=NOW, **extra):
     return reschedule_booking(uid, RescheduleInput.model_validate({"start": start, **extra}), store, now)
 
 
-@pytest.fixture
-def store() -> InMemoryStore:
-    store = InMemoryStore()
-    store.add_host(1, name="Alice")
-    store.add_event_type(1, owner_id=1)
-    return store
-
-
 # -- seats ----------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def seated(store) -> InMemoryStore:

@@ -38,14 +38,6 @@ def refused(store: InMemoryStore, **kwargs) -> str:
     return caught.value.code
 
 
-@pytest.fixture
-def store() -> InMemoryStore:
-    store = InMemoryStore()
-    store.add_host(1, name="Alice")
-    store.add_event_type(1, owner_id=1)
-    return store
-
-
 def test_single_host_booking_writes_booking_locks_and_event(store):
     outcome = book(store)
     booking = outcome.booking

@@ -45,14 +45,6 @@ def details(store, **kwargs) -> dict:
     return {"code": caught.value.code, **caught.value.details}
 
 
-@pytest.fixture
-def store() -> InMemoryStore:
-    store = InMemoryStore()
-    store.add_host(1, name="Alice")
-    store.add_event_type(1, owner_id=1)
-    return store
-
-
 # -- blocklist ---------------------------------------------------------------------------------------------------
 def test_blocked_email_ignores_case_and_plus_tags(store):
     block(store, "email", "jane@example.org")

@@ -19,6 +19,7 @@ import pytest
 
 from booking_core.webhooks.delivery import MIN_ATTEMPTS, DeliveryResult, backoff_delays, deliver
 from booking_core.webhooks.signing import NO_SECRET, headers_for, sign
+from tests.support import serving
 
 SECRET = "whsec-ünïcode-✓"
 
@@ -68,20 +69,12 @@ class Receiver(BaseHTTPRequestHandler):
         self.wfile.write(b"ok")
 
 
-def serve(server: ThreadingHTTPServer) -> None:
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
 def receiver():
     Receiver.release.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    serve(server)
-    yield server.server_address[1]
-    Receiver.release.set()
-    server.shutdown()
-    server.server_close()
+    with serving(Receiver) as server:
+        yield server.server_address[1]
+        Receiver.release.set()
 
 
 @pytest.fixture(autouse=True)
@@ -283,12 +276,9 @@ def tls_receiver(tmp_path_factory):
             sock.settimeout(5)
             return server_context.wrap_socket(sock, server_side=True), address
 
-    server = TLSServer(("127.0.0.1", 0), Receiver)
-    serve(server)
     client_context = ssl.create_default_context(cafile=str(folder / "cert.pem"))
-    yield server.server_address[1], client_context
-    server.shutdown()
-    server.server_close()
+    with serving(Receiver, TLSServer) as server:
+        yield server.server_address[1], client_context
 
 
 def test_https_connects_to_the_vetted_address_with_the_original_name_for_sni(tls_receiver):
