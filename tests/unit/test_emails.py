@@ -13,12 +13,13 @@ from booking_core.emails import (
     Attachment,
     Email,
     Recipient,
-    invite_attachment,
+    invite,
     recipients_for,
     render,
     to_mime,
 )
 from booking_core.events.contracts import BookingEvent
+from booking_core.ics import calendar_uid
 
 WINTER = "2027-01-13T09:00:00.000Z"  # Paris UTC+1, New York UTC-5
 SUMMER = "2027-07-13T09:00:00.000Z"  # Paris UTC+2, New York UTC-4
@@ -218,13 +219,13 @@ def test_line_breaks_in_names_and_titles_cannot_inject_headers_or_lines():
 
 
 # -- .ics hook ----------------------------------------------------------------------------------------------------
-def test_invite_attachment_uses_the_given_method_sequence_and_uid():
-    b = booking()
-    invite = invite_attachment(b, "CANCEL", 7, "custom-uid@example.com")
-    assert isinstance(invite, Attachment) and invite.filename == "invite.ics"
-    assert invite.content_type == "text/calendar; method=CANCEL"
-    lines = invite.content.replace("\r\n ", "").split("\r\n")
-    assert "METHOD:CANCEL" in lines and "SEQUENCE:7" in lines and "UID:custom-uid@example.com" in lines
+def test_the_invite_carries_the_method_and_the_bookings_sequence_and_calendar_uid():
+    b = booking(iCalSequence=7)
+    attachment = invite(b, "CANCEL")
+    assert isinstance(attachment, Attachment) and attachment.filename == "invite.ics"
+    assert attachment.content_type == "text/calendar; method=CANCEL"
+    lines = attachment.content.replace("\r\n ", "").split("\r\n")
+    assert "METHOD:CANCEL" in lines and "SEQUENCE:7" in lines and f"UID:{calendar_uid(b)}" in lines
 
 
 # -- MIME ---------------------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Booking emails (CONTRACT.md section 6): plain text and HTML parts, times in the recipient's own time zone,
 the location or meeting link, and an .ics invitation for confirmed, rescheduled and cancelled bookings."""
 
-from booking_core.emails.invite import invite_attachment, invite_for
 from booking_core.emails.render import (
     KINDS,
     Attachment,
@@ -9,10 +8,11 @@ from booking_core.emails.render import (
     Kind,
     Recipient,
     has_email,
+    invite,
     recipients_for,
     render,
     to_mime,
 )
 
-__all__ = ["KINDS", "Attachment", "Email", "Kind", "Recipient", "has_email", "invite_attachment", "invite_for",
+__all__ = ["KINDS", "Attachment", "Email", "Kind", "Recipient", "has_email", "invite",
            "recipients_for", "render", "to_mime"]

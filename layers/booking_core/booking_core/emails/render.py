@@ -25,9 +25,8 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal
 
 from booking_core.domain.bookings import Booking
-from booking_core.emails.invite import invite_for
 from booking_core.events.contracts import BookingEvent
-from booking_core.ics import Method
+from booking_core.ics import Method, build_ics, calendar_uid
 from booking_core.timeutil import UTC, zone
 
 Kind = Literal["confirmed", "requested", "rescheduled", "cancelled", "declined", "reminder"]
@@ -74,6 +73,16 @@ class Attachment:
     filename: str
     content_type: str  # e.g. "text/calendar; method=REQUEST"
     content: str | bytes
+
+
+INVITE_FILENAME = "invite.ics"
+
+
+def invite(booking: Booking, method: Method) -> Attachment:
+    """The .ics for the booking's current state: METHOD:REQUEST or CANCEL, the booking's calendar UID (shared with
+    every booking it is rescheduled into) and its SEQUENCE, which rises with each change."""
+    content = build_ics(booking, method=method, sequence=booking.ical_sequence, uid=calendar_uid(booking))
+    return Attachment(INVITE_FILENAME, f"text/calendar; method={method}", content)
 
 
 @dataclass(frozen=True)
@@ -218,7 +227,7 @@ def render(kind: Kind, source: BookingEvent | Booking, recipient: Recipient, pre
         f'<p style="color:#666">Booking reference: {html.escape(booking.uid)}</p></body></html>\n'
     )
 
-    attachments = [invite_for(booking, template.method)] if template.method is not None else []
+    attachments = [invite(booking, template.method)] if template.method is not None else []
     reply_to = ([organizer.email] if recipient.role == "attendee"
                 else [a.email for a in booking.attendees[:1]])
     return Email(to=[recipient.email], subject=subject, text=text, html=body_html, attachments=attachments,
@@ -266,5 +275,5 @@ def to_mime(email: Email, sender: str) -> bytes:
     return message.as_bytes()
 
 
-__all__ = ["KINDS", "Attachment", "Email", "Kind", "Recipient", "Role", "has_email",
+__all__ = ["INVITE_FILENAME", "KINDS", "Attachment", "Email", "Kind", "Recipient", "Role", "has_email", "invite",
            "recipients_for", "render", "to_mime", "when"]
