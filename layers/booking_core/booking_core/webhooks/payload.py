@@ -16,8 +16,8 @@ import json
 from datetime import datetime
 from typing import Any, Final
 
-from booking_core.domain.bookings import Booking, HostRef
-from booking_core.events.contracts import BookingEvent
+from booking_core.domain.bookings import Booking, BookingRecord, HostRef
+from booking_core.events.contracts import BookingEvent, EventBooking
 from booking_core.ics import calendar_uid
 from booking_core.timeutil import iso_z
 
@@ -58,11 +58,6 @@ def _person(name: str, email: str, time_zone: str, locale: str) -> dict[str, Any
     return {"name": name, "email": email, "timeZone": time_zone, "language": {"locale": locale or "en"}}
 
 
-def _organizer(booking: Booking) -> HostRef:
-    organizer = getattr(booking, "organizer", None)  # EventBooking carries it; BookingRecord derives it
-    return organizer if isinstance(organizer, HostRef) else booking.hosts[0]
-
-
 def _attendees(booking: Booking, organizer: HostRef) -> list[dict[str, Any]]:
     people = [_person(a.name, a.email, a.time_zone, a.language) for a in booking.attendees]
     booker_zone = booking.attendees[0].time_zone if booking.attendees else organizer.time_zone
@@ -99,15 +94,13 @@ def _user_fields(booking: Booking) -> dict[str, Any]:
             if key not in _SYSTEM_LABELS}
 
 
-def _default_price(booking: Booking) -> tuple[int | None, str | None]:
-    price = getattr(booking, "price", None)
-    currency = getattr(booking, "currency", None)
-    if price is None:  # a stored BookingRecord
-        price, currency = getattr(booking, "price_amount", None), getattr(booking, "price_currency", None)
-    return price, currency
+def _default_price(booking: EventBooking | BookingRecord) -> tuple[int | None, str | None]:
+    if isinstance(booking, BookingRecord):
+        return booking.price_amount, booking.price_currency
+    return booking.price, booking.currency
 
 
-def booking_payload(booking: Booking, price: int | None | _Unset = UNSET,
+def booking_payload(booking: EventBooking | BookingRecord, price: int | None | _Unset = UNSET,
                     currency: str | None | _Unset = UNSET) -> dict[str, Any]:
     """The `payload` object for one booking (an EventBooking from the bus or a stored BookingRecord).
 
@@ -116,7 +109,7 @@ def booking_payload(booking: Booking, price: int | None | _Unset = UNSET,
     default_price, default_currency = _default_price(booking)
     amount = default_price if isinstance(price, _Unset) else price
     code = default_currency if isinstance(currency, _Unset) else currency
-    organizer = _organizer(booking)
+    organizer = booking.organizer  # EventBooking carries it; BookingRecord derives it from its hosts
     metadata: dict[str, Any] = dict(booking.metadata)
     if booking.meeting_url:
         metadata["videoCallUrl"] = booking.meeting_url
@@ -178,7 +171,7 @@ def build_payload(trigger: str, event: BookingEvent, *, price: int | None | _Uns
     return {"triggerEvent": trigger, "createdAt": iso_z(created_at), "payload": payload}
 
 
-def build_meeting_payload(trigger: str, booking: Booking, *, created_at: datetime,
+def build_meeting_payload(trigger: str, booking: BookingRecord, *, created_at: datetime,
                           price: int | None | _Unset = UNSET,
                           currency: str | None | _Unset = UNSET) -> dict[str, Any]:
     """MEETING_STARTED / MEETING_ENDED, from the booking as stored when the moment comes.
