@@ -18,19 +18,32 @@ def http_api_event(
     body: str | bytes | None = None,
     source_ip: str = "127.0.0.1",
     jwt_claims: dict[str, Any] | None = None,
+    stage: str = "$default",
 ) -> dict[str, Any]:
-    """The event API Gateway sends for `method target` on the catch-all route (ANY /{proxy+})."""
+    """The event API Gateway sends for `method target` on the catch-all route (ANY /{proxy+}).
+
+    `target` is the path (and query) the client asked for on the API's stage. On a named stage API Gateway keeps the
+    stage in `rawPath` and `requestContext.http.path` (`/prod/v2/users`) and names it in `requestContext.stage`;
+    only the route's `{proxy}` parameter goes without it. On `$default` there is no prefix.
+    """
     parts = urlsplit(target)
     path = parts.path or "/"
+    if stage != "$default":
+        path = f"/{stage}{path}"
     query: dict[str, str] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value
     lowered = {key.lower(): value for key, value in (headers or {}).items()}
+    # the template's routes: ANY /v2/me/{proxy+} (behind the JWT authorizer) and ANY /{proxy+}
+    unstaged = parts.path or "/"
+    route_key, proxy = "ANY /{proxy+}", unstaged.lstrip("/")
+    if unstaged.startswith("/v2/me/"):
+        route_key, proxy = "ANY /v2/me/{proxy+}", unstaged.removeprefix("/v2/me/")
     now = time.time()
     is_binary = isinstance(body, bytes)
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": "ANY /{proxy+}",
+        "routeKey": route_key,
         "rawPath": path,
         "rawQueryString": parts.query,
         "headers": lowered,
@@ -47,12 +60,12 @@ def http_api_event(
                 "userAgent": lowered.get("user-agent", ""),
             },
             "requestId": str(uuid.uuid4()),
-            "routeKey": "ANY /{proxy+}",
-            "stage": "$default",
+            "routeKey": route_key,
+            "stage": stage,
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "pathParameters": {"proxy": path.lstrip("/")},
+        "pathParameters": {"proxy": proxy},
         "isBase64Encoded": is_binary,
     }
     if query:

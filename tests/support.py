@@ -67,9 +67,15 @@ class Reply:
 class Api:
     """Calls a booking_api handler with API Gateway HTTP API events, like the front door does."""
 
-    def __init__(self, handler: Callable[[Any, Any], Any], context_factory: Callable[[], Any]) -> None:
+    def __init__(self, handler: Callable[[Any, Any], Any], context_factory: Callable[[], Any],
+                 stage: str = "$default") -> None:
         self.handler = handler
         self.context_factory = context_factory
+        self.stage = stage  # "$default", or a named stage as template.yaml deploys (paths then start with /<stage>)
+
+    def on_stage(self, stage: str) -> "Api":
+        """The same function behind another stage of the API."""
+        return Api(self.handler, self.context_factory, stage)
 
     def call(
         self,
@@ -85,7 +91,7 @@ class Api:
         if admin:
             all_headers["authorization"] = f"Bearer {ADMIN_KEY}"
         text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-        result = self.handler(http_api_event(method, path, all_headers, text), self.context_factory())
+        result = self.handler(http_api_event(method, path, all_headers, text, stage=self.stage), self.context_factory())
         status, response_headers, data = response_parts(result)
         return Reply(status, response_headers, json.loads(data) if data else None)
 
