@@ -26,6 +26,9 @@ LOCAL_ENVIRONMENT = {
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     "WEBHOOK_BACKOFF_SECONDS": "1",
     "CREDENTIALS_LOCAL_KEY": "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1hLXNlY3I=",
+    # booker tokens are HS256 with BOOKER_JWT_SECRET and need no issuer or audience locally (exp is still required)
+    "BOOKER_JWT_ISSUER": "",
+    "BOOKER_JWT_AUDIENCE": "",
 }
 
 

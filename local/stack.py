@@ -163,7 +163,7 @@ def emulate_jwt_authorizer(authorization: str | None) -> tuple[dict[str, Any] | 
         return None, b'{"message":"Unauthorized"}'
     try:
         claims = jwt.decode(token.strip(), os.environ["BOOKER_JWT_SECRET"], algorithms=["HS256"],
-                            options={"verify_aud": False})
+                            options={"verify_aud": False, "require": ["exp"]})
     except jwt.PyJWTError:
         return None, b'{"message":"Unauthorized"}'
     return claims, None

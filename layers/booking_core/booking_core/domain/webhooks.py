@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from booking_core.domain.common import CamelModel, UtcDatetime
+from booking_core.domain.common import CamelModel, Id, UtcDatetime
 
 Trigger = Literal[
     "BOOKING_CREATED",
@@ -28,11 +28,11 @@ def _unique(values: list[Trigger]) -> list[Trigger]:
 
 class WebhookInput(CamelModel):
     subscriber_url: str = Field(min_length=8, max_length=2048)
-    triggers: list[Trigger] = Field(min_length=1)
+    triggers: list[Trigger] = Field(min_length=1, max_length=50)
     secret: str | None = Field(default=None, min_length=1, max_length=256)
     active: bool = True
-    event_type_id: int | None = None
-    user_id: int | None = None
+    event_type_id: Id | None = None
+    user_id: Id | None = None
 
     _triggers = field_validator("triggers")(_unique)
 
@@ -45,7 +45,7 @@ class WebhookInput(CamelModel):
 
 class WebhookPatch(CamelModel):
     subscriber_url: str | None = Field(default=None, min_length=8, max_length=2048)
-    triggers: list[Trigger] | None = Field(default=None, min_length=1)
+    triggers: list[Trigger] | None = Field(default=None, min_length=1, max_length=50)
     secret: str | None = Field(default=None, min_length=1, max_length=256)
     active: bool | None = None
 

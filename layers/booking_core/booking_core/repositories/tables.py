@@ -21,6 +21,7 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | booking-limit counter    | LIMIT#<typeId>#<period>            | LIMIT                       |
 | booker's bookings        | BOOKER#<typeId>#<email>            | <startMin:010>#<uid>        |
 | seat slot / seat guard   | SEATSLOTS#<typeId>                 | <startMin:010>[#<email>]    |
+| abuse-limit window       | RATE#<ip|email>#<subject>#<start>  | RATE                        |
 | blocklist entry          | BLOCK#<type>#<value>               | BLOCK                       |
 | blocklist listing        | BLOCKLIST                          | <id:010>                    |
 | routing form response    | ROUTINGRESPONSE#<id>               | ROUTINGRESPONSE             |
@@ -170,6 +171,13 @@ class SeatSlotItem(Item, discriminator="seat_slot"):
 
 class SeatGuardItem(Item, discriminator="seat_guard"):
     seat_uid = UnicodeAttribute()
+
+
+class RateCounterItem(Item, discriminator="rate_counter"):
+    """An abuse-limit window's count; DynamoDB's TTL removes it after `expiresAt` (epoch seconds)."""
+
+    count = NumberAttribute(default=0)
+    expires_at = NumberAttribute(attr_name="expiresAt", null=True)
 
 
 class BlocklistItem(Item, discriminator="blocklist"):
