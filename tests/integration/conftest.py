@@ -32,3 +32,16 @@ def bus(session_bus):
     """The event path, starting from now (earlier tests' events are skipped)."""
     session_bus.skip_backlog()
     return session_bus
+
+
+# The stage template.yaml deploys (its Stage parameter's default): tests that run "on a named stage" use it.
+from local.cfn import load_template  # noqa: E402
+
+TEMPLATE_STAGE = load_template()["Parameters"]["Stage"].get("Default", "dev")
+
+
+@pytest.fixture(scope="module", params=["$default", TEMPLATE_STAGE], ids=["default-stage", "named-stage"])
+def staged_api(request, api) -> Api:
+    """The API on `$default` and on the template's named stage (rawPath /<stage>/v2/...): a module that uses this
+    instead of `api` runs each of its scenarios on both shapes API Gateway sends."""
+    return api.on_stage(request.param)
