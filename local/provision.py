@@ -19,7 +19,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 # Variables the local stack sets itself instead of taking them from the template.
 LOCAL_OVERRIDES = {"ADMIN_API_KEY_SECRET_ARN", "STRIPE_API_KEY_SECRET_ARN", "STRIPE_WEBHOOK_SECRET_SECRET_ARN",
-                   "CREDENTIALS_KMS_KEY_ID"}
+                   "CREDENTIALS_KMS_KEY_ID", "PAYMENT_PROVIDER", "RATE_LIMIT_PER_IP_PER_MINUTE",
+                   "RATE_LIMIT_PER_EMAIL_PER_HOUR"}
 # What the local stack (and the tests) change on purpose: webhooks reach loopback receivers and retry in seconds;
 # calendar credentials are sealed with a fixed development key instead of KMS (never use it anywhere else).
 LOCAL_ENVIRONMENT = {

@@ -120,16 +120,25 @@ def request_bytes(event: Any) -> bytes:
     return body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
 
 
+def _not_json(message: str) -> DomainError:
+    return DomainError("request_body_invalid_error", message, {"errors": [{"field": "body", "message": message}]})
+
+
 def check_body(event: Any) -> None:
-    """At most MAX_REQUEST_BODY_BYTES, and UTF-8: checked before anything parses it."""
+    """At most MAX_REQUEST_BODY_BYTES, UTF-8, and JSON (Content-Type application/json, a +json type, or none):
+    checked before anything parses it."""
     raw = request_bytes(event)
     if len(raw) > MAX_REQUEST_BODY_BYTES:
         raise DomainError("payload_too_large", f"the request body is over {MAX_REQUEST_BODY_BYTES // 1024} KB")
+    if not raw:
+        return
+    mime = ((event.get("headers") or {}).get("content-type") or "").split(";", 1)[0].strip().lower()
+    if mime and mime != "application/json" and not mime.endswith("+json"):
+        raise _not_json("send JSON (Content-Type: application/json)")
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise DomainError("request_body_invalid_error", "the request body must be UTF-8 JSON",
-                          {"errors": [{"field": "body", "message": "not UTF-8"}]}) from None
+        raise _not_json("the request body must be UTF-8 JSON") from None
 
 
 class Resolver(APIGatewayHttpResolver):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
@@ -71,3 +71,22 @@ def check_answers(value: dict[str, Any], what: str) -> dict[str, Any]:
     if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_ANSWER_BYTES:
         raise ValueError(f"{what} allows at most {MAX_ANSWER_BYTES // 1024} KB as JSON")
     return value
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def merged(model: type[ModelT], current: BaseModel, patch: BaseModel) -> ModelT:
+    """`current` with the fields `patch` sets, validated as a whole (a PATCH): an invalid result (`"timeZone":
+    null`, a length no longer among the options) is a 400 naming the fields, never a crash."""
+    from pydantic import ValidationError
+    from pydantic.alias_generators import to_camel
+
+    from booking_core.errors import DomainError
+
+    try:
+        return model.model_validate({**current.model_dump(), **patch.model_dump(exclude_unset=True)})
+    except ValidationError as exc:
+        items = [{"field": ".".join(to_camel(str(part)) for part in error["loc"]) or "body",
+                  "message": str(error["msg"]).removeprefix("Value error, ")} for error in exc.errors()]
+        raise DomainError("request_body_invalid_error", items[0]["message"], {"errors": items}) from None

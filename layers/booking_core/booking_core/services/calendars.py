@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +50,8 @@ class CalendarConnections:
             raise invalid("credentials" if data.type == "google" else "password", "the calendar refused these credentials") from exc
         except CalendarError as exc:
             raise invalid("url" if data.type == "caldav" else "credentials", f"the calendar could not be read: {exc}") from exc
+        except (ValueError, UnicodeError, http.client.HTTPException) as exc:  # nothing HTTP can carry
+            raise invalid("url" if data.type == "caldav" else "credentials", "not a usable address or credential") from exc
         if not calendars:
             raise invalid("url", "no calendar with events was found there")
         entries = [CalendarEntry(external_id=c.external_id, name=c.name, primary=c.primary) for c in calendars]

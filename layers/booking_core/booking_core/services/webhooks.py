@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from booking_core.domain.bookings import BookingRecord
+from booking_core.domain.common import merged
 from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput, WebhookPatch
 from booking_core.errors import invalid, not_found
 from booking_core.events.contracts import BookingEvent
@@ -73,7 +74,7 @@ class WebhookService:
         changes = patch.model_dump(exclude_unset=True)
         if "subscriber_url" in changes:
             self._check_target(changes["subscriber_url"])
-        updated = Webhook.model_validate({**current.model_dump(), **changes})
+        updated = merged(Webhook, current, patch)
         self.repository.save(updated)
         return updated.public()
 
