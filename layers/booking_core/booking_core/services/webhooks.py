@@ -73,6 +73,8 @@ class WebhookService:
         changes = patch.model_dump(exclude_unset=True)
         if "subscriber_url" in changes:
             self._check_target(changes["subscriber_url"])
+        if "secret" in changes:  # a new secret (or none) replaces the stored one
+            changes["sealed_secret"] = None
         updated = Webhook.model_validate({**current.model_dump(), **changes})
         self.repository.save(updated)
         return updated.public()
@@ -139,12 +141,13 @@ class WebhookService:
         attempt = int(job["attempt"])
         if webhook is None or delivery is None:
             return "gone"
+        secret = self.repository.signing_secret(webhook)  # before the claim: a failure here leaves the attempt free
         if not self.repository.claim_attempt(delivery, attempt):
             return "skipped"  # a duplicate job, or the delivery is already settled
         from booking_core.webhooks import delivery as transport  # the subscriber's job, not the API's
 
         body = delivery.body.encode()
-        result = transport.deliver(webhook.subscriber_url, body, headers_for(body, webhook.secret),
+        result = transport.deliver(webhook.subscriber_url, body, headers_for(body, secret),
                                    timeout=timeout_seconds(), allow_private=_allow_private())
         if result.delivered:
             status = "delivered"
