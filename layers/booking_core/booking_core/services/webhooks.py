@@ -19,13 +19,9 @@ from booking_core.repositories.webhooks import WebhookRepository
 from booking_core.scheduling import moment_detail, schedule_name
 from booking_core.webhooks.payload import TRIGGERS, build_meeting_payload, build_payload, to_json
 from booking_core.webhooks.signing import headers_for
-from booking_core.webhooks.ssrf import UnsafeUrl, check_url
+from booking_core.webhooks.ssrf import UnsafeUrl, allow_private_targets, check_url
 
 DELIVERY_JOB = "deliverWebhook"
-
-
-def _allow_private() -> bool:
-    return os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false").lower() == "true"
 
 
 def max_attempts() -> int:
@@ -54,7 +50,7 @@ class WebhookService:
     @staticmethod
     def _check_target(url: str) -> None:
         try:
-            check_url(url, allow_private=_allow_private())
+            check_url(url, allow_private=allow_private_targets())
         except UnsafeUrl as exc:
             raise invalid("subscriberUrl", f"refused target: {exc}") from exc
 
@@ -148,7 +144,7 @@ class WebhookService:
 
         body = delivery.body.encode()
         result = transport.deliver(webhook.subscriber_url, body, headers_for(body, secret),
-                                   timeout=timeout_seconds(), allow_private=_allow_private())
+                                   timeout=timeout_seconds(), allow_private=allow_private_targets())
         if result.delivered:
             status = "delivered"
         elif attempt >= max_attempts():
