@@ -210,7 +210,8 @@ class Violation:
     request: IamRequest
 
     def __str__(self) -> str:
-        return f"{self.function}: {self.call} needs {self.request.action} on {self.request.resource} {self.request.context}"
+        request = self.request
+        return f"{self.function}: {self.call} needs {request.action} on {request.resource} {request.context}"
 
 
 class _ContextExecutor(ThreadPoolExecutor):

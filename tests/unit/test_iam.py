@@ -244,7 +244,8 @@ def test_leading_keys_decide_item_access():
 def test_a_request_without_leading_keys_is_refused_even_by_for_all_values():
     """ForAllValues is true for an empty set: the Null condition is what refuses a Scan."""
     assert not _allowed("CalendarSyncFunction", "dynamodb", "Scan", {"TableName": TABLE})
-    statement = next(s for s in role_statements(STACK, "CalendarSyncFunction") if s.get("Sid") == "ReadOrganizerConfiguration")
+    statement = next(s for s in role_statements(STACK, "CalendarSyncFunction")
+                     if s.get("Sid") == "ReadOrganizerConfiguration")
     without_null = {**statement, "Action": ["dynamodb:Scan"], "Condition": {
         "ForAllValues:StringLike": statement["Condition"]["ForAllValues:StringLike"]}}
     assert allows(without_null, IamRequest("dynamodb:Scan", statement["Resource"], {}))

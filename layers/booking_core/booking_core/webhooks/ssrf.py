@@ -2,7 +2,8 @@
 
 Only `http` and `https`. Never link-local addresses or cloud metadata endpoints, whatever the deployment. Loopback and
 private networks (RFC 1918, CGNAT 100.64/10, unique-local fc00::/7) only where the deployment allows them
-(WEBHOOK_ALLOW_PRIVATE_TARGETS=true, which the local stack and the tests set; `allow_private_targets()`). Unspecified, multicast, broadcast, reserved and other special-purpose addresses never.
+(WEBHOOK_ALLOW_PRIVATE_TARGETS=true, which the local stack and the tests set; `allow_private_targets()`).
+Unspecified, multicast, broadcast, reserved and other special-purpose addresses never.
 
 IP literals are recognised in every notation that resolvers and browsers accept: dotted decimal, a single decimal or
 hex number (2852039166, 0xa9fea9fe), octal parts (0251.0376.0251.0376), short forms (169.254.43518), IPv6 in brackets,
