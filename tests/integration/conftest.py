@@ -3,7 +3,22 @@ from __future__ import annotations
 import pytest
 
 from local.lambdas import LambdaContext, load_handler
+from local.provision import describe
+from tests.iam_policy import PolicyGuard
 from tests.support import Api
+
+# Installed at collection, before any test creates an AWS client: every call a function makes during the integration
+# tests is checked against that function's role in template.yaml (tests/iam_policy.py).
+GUARD = PolicyGuard(describe()).install()
+
+
+@pytest.fixture(autouse=True)
+def within_iam_policy():
+    """Every integration test is also an IAM test: a call the function's role would not allow fails it."""
+    mark = GUARD.mark()
+    yield
+    violations = GUARD.since(mark)
+    assert not violations, "calls the template's IAM policies refuse:\n" + "\n".join(map(str, violations[:20]))
 
 
 def function_handler(stack, logical_id: str):

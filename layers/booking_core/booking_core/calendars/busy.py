@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from booking_core.calendars.base import BusyInterval, Credentials
-from booking_core.calendars.crypto import decrypt, encrypt
+from booking_core.crypto import CALENDAR_CREDENTIALS, seal, unseal
 from booking_core.calendars.providers import provider_for
 from booking_core.concurrency import gather
 from booking_core.observability import count, logger
@@ -30,12 +30,12 @@ def _fetch(stored: StoredConnection, from_min: int, to_min: int,
            save_credentials: Callable[[StoredConnection, str], None] | None) -> list[BusyInterval] | None:
     connection = stored.connection
     try:
-        creds = Credentials(decrypt(stored.encrypted_credentials))
+        creds = Credentials(unseal(stored.encrypted_credentials, CALENDAR_CREDENTIALS))
         busy = provider_for(connection.type).busy_times(
             creds, connection.selected_calendars, from_minutes(from_min), from_minutes(to_min), timeout_seconds()
         )
         if creds.changed and save_credentials is not None:
-            save_credentials(stored, encrypt(creds.values))
+            save_credentials(stored, seal(creds.values, CALENDAR_CREDENTIALS))
         return busy
     except Exception as exc:  # noqa: BLE001 - any provider failure: availability goes on without this calendar
         count("CalendarBusyFailed", provider=connection.type)

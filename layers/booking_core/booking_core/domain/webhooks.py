@@ -51,8 +51,17 @@ class WebhookPatch(CamelModel):
 
 
 class Webhook(WebhookInput):
+    """A stored subscription. `secret` is the plain secret only while it is being set (create, patch) or for an item
+    stored before secrets were sealed; otherwise the repository hands out `sealed_secret` and opens it only where a
+    delivery is signed."""
+
     id: int
     created_at: UtcDatetime
+    sealed_secret: str | None = None
+
+    @property
+    def has_secret(self) -> bool:
+        return self.secret is not None or self.sealed_secret is not None
 
     @property
     def scope(self) -> str:
@@ -64,8 +73,8 @@ class Webhook(WebhookInput):
 
     def public(self) -> dict[str, Any]:
         """The secret is write-only: responses say whether one is set."""
-        body = self.model_dump(mode="json", by_alias=True, exclude={"secret"})
-        body["hasSecret"] = self.secret is not None
+        body = self.model_dump(mode="json", by_alias=True, exclude={"secret", "sealed_secret"})
+        body["hasSecret"] = self.has_secret
         return body
 
 

@@ -26,7 +26,12 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | blocklist listing        | BLOCKLIST                          | <id:010>                    |
 | routing form response    | ROUTINGRESPONSE#<id>               | ROUTINGRESPONSE             |
 | payment                  | PAYMENT#<paymentUid>               | PAYMENT                     |
+| private-link use marker  | LINKUSE#<linkId>#<bookingUid>      | LINKUSE                     |
 | webhooks                 | see repositories/webhooks.py       |                             |
+
+`expiresAt` (epoch seconds) is the table's TTL attribute (template.yaml): DynamoDB deletes an item some time after
+that moment (typically within a few days), so readers that care about the exact moment compare it themselves. Items
+without it never expire. Webhook delivery records carry it (see repositories/webhooks.py).
 
 A user's configuration (profile, schedules) shares the "P#" prefix, so one Query loads it; their bookings and locks
 sit beside it in the same partition, so a host's busy time over a window is one Query too.
@@ -52,6 +57,8 @@ from pynamodb.models import Model
 from booking_core.config import settings
 
 _settings = settings()
+# The main table's TTL attribute (TimeToLiveSpecification in template.yaml).
+TTL_ATTRIBUTE = "expiresAt"
 
 
 class _Meta:
@@ -91,7 +98,7 @@ class CalendarConnectionItem(Item, discriminator="calendar_connection"):
     """pk USER#<id>, sk P#CALENDAR#<id>: loaded with the host's profile and schedules in one Query."""
 
     doc = JSONAttribute()
-    credentials = UnicodeAttribute()  # encrypted (booking_core.calendars.crypto)
+    credentials = UnicodeAttribute()  # sealed (booking_core.crypto, purpose calendar-credentials)
 
 
 class ScheduleItem(Item, discriminator="schedule"):
@@ -199,7 +206,8 @@ class PaymentItem(Item, discriminator="payment"):
 
 
 class WebhookItem(Item, discriminator="webhook"):
-    doc = JSONAttribute()
+    doc = JSONAttribute()  # never the secret (items written before secrets were sealed may still hold it here)
+    sealed_secret = UnicodeAttribute(null=True, attr_name="sealedSecret")  # booking_core.crypto, webhook-secret
 
 
 class WebhookIndexItem(Item, discriminator="webhook_index"):
@@ -210,6 +218,7 @@ class DeliveryItem(Item, discriminator="webhook_delivery"):
     doc = JSONAttribute()
     status = UnicodeAttribute()
     attempts = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True, attr_name=TTL_ATTRIBUTE)
 
 
 class OutboxItem(Model):

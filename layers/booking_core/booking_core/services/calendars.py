@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from booking_core.calendars.base import CalendarAuthError, CalendarError, Credentials, EventRef
-from booking_core.calendars.crypto import decrypt, encrypt
+from booking_core.crypto import CALENDAR_CREDENTIALS, seal, unseal
 from booking_core.calendars.providers import provider_for
 from booking_core.domain.bookings import BookingRecord, Reference, is_active
 from booking_core.domain.calendars import (
@@ -59,7 +59,7 @@ class CalendarConnections:
         connection = CalendarConnection(id=next_id("calendar_connection"), user_id=user_id, type=data.type,
                                         calendars=entries, selected_calendars=[c.external_id for c in entries],
                                         destination_calendar=destination, created_at=now)
-        self.repository.create(connection, encrypt(creds.values))
+        self.repository.create(connection, seal(creds.values, CALENDAR_CREDENTIALS))
         logger.info("calendar connected", extra={"user_id": user_id, "provider": data.type,
                                                  "calendars": len(entries)})
         return connection.public()
@@ -110,11 +110,11 @@ class CalendarSync:
         return next((s for s in config.calendars if s.connection.destination_calendar), None)
 
     def _credentials(self, stored: StoredConnection) -> Credentials:
-        return Credentials(decrypt(stored.encrypted_credentials))
+        return Credentials(unseal(stored.encrypted_credentials, CALENDAR_CREDENTIALS))
 
     def _save_refreshed(self, stored: StoredConnection, creds: Credentials) -> None:
         if creds.changed:
-            self.connections.save_credentials(stored.connection, encrypt(creds.values))
+            self.connections.save_credentials(stored.connection, seal(creds.values, CALENDAR_CREDENTIALS))
 
     def created(self, booking_uid: str) -> bool:
         record = self.store.get_booking(booking_uid)

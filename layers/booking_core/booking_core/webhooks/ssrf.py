@@ -1,8 +1,9 @@
-"""Which webhook targets may be called (CONTRACT.md section 5).
+"""Which outbound targets may be called: webhook receivers (CONTRACT.md section 5) and CalDAV servers.
 
 Only `http` and `https`. Never link-local addresses or cloud metadata endpoints, whatever the deployment. Loopback and
-private networks (RFC 1918, CGNAT 100.64/10, unique-local fc00::/7) only where the deployment allows them (the local
-stack does). Unspecified, multicast, broadcast, reserved and other special-purpose addresses never.
+private networks (RFC 1918, CGNAT 100.64/10, unique-local fc00::/7) only where the deployment allows them
+(WEBHOOK_ALLOW_PRIVATE_TARGETS=true, which the local stack and the tests set; `allow_private_targets()`).
+Unspecified, multicast, broadcast, reserved and other special-purpose addresses never.
 
 IP literals are recognised in every notation that resolvers and browsers accept: dotted decimal, a single decimal or
 hex number (2852039166, 0xa9fea9fe), octal parts (0251.0376.0251.0376), short forms (169.254.43518), IPv6 in brackets,
@@ -14,6 +15,7 @@ delivery (resolved afresh); delivery then connects to an address this module vet
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
 from collections.abc import Callable
@@ -45,6 +47,11 @@ _V4_PART = r"(?:0x[0-9a-f]*|[0-9]+)"
 _NUMERIC_V4 = re.compile(rf"{_V4_PART}(?:\.{_V4_PART}){{0,3}}", re.IGNORECASE)
 _NUMERIC_LABEL = re.compile(_V4_PART, re.IGNORECASE)
 _HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def allow_private_targets() -> bool:
+    """Whether this deployment may call loopback and private-network targets (never link-local or metadata)."""
+    return os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false").lower() == "true"
 
 
 class UnsafeUrl(ValueError):
@@ -222,4 +229,4 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = socket.getad
     return list(vet(url, allow_private=allow_private, resolve=resolve).addresses)
 
 
-__all__ = ["METADATA", "IPAddress", "Target", "UnsafeUrl", "check_url", "classify", "vet"]
+__all__ = ["METADATA", "IPAddress", "Target", "UnsafeUrl", "allow_private_targets", "check_url", "classify", "vet"]
