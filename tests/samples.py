@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from local.apigw import http_api_event
+from local.cfn import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
+# Samples are what API Gateway sends on the stage template.yaml deploys (its Stage parameter's default): rawPath
+# /<stage>/v2/..., requestContext.stage naming it.
+TEMPLATE_STAGE = load_template()["Parameters"]["Stage"]["Default"]
 SAMPLE_ADMIN_KEY = "local-admin-key"  # the local stack's default; the test swaps in its own key
 SAMPLE_TIME = datetime(2030, 1, 2, 9, 0, tzinfo=timezone.utc)
 FUTURE_WEDNESDAY = "2030-01-09"
@@ -98,7 +102,8 @@ def api_sample(method: str, path: str, body: Any, admin: bool, claims: dict[str,
         headers["authorization"] = f"Bearer {SAMPLE_ADMIN_KEY}"
     if claims:
         headers["authorization"] = "Bearer <the booker's JWT, verified by API Gateway>"
-    event = http_api_event(method, path, headers, json.dumps(body) if body is not None else None, jwt_claims=claims)
+    event = http_api_event(method, path, headers, json.dumps(body) if body is not None else None, jwt_claims=claims,
+                           stage=TEMPLATE_STAGE)
     event["requestContext"]["requestId"] = "sample-request-id"
     event["requestContext"]["time"] = SAMPLE_TIME.strftime("%d/%b/%Y:%H:%M:%S +0000")
     event["requestContext"]["timeEpoch"] = int(SAMPLE_TIME.timestamp() * 1000)
