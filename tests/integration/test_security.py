@@ -303,3 +303,18 @@ def test_raw_base64_bodies_are_read_as_sent(api):
     assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == b"\xff" * 10
     result = api.handler(event, api.context_factory())
     assert result["statusCode"] == 400
+
+
+def test_the_host_cancels_a_large_seated_booking_at_once(api, host):
+    """A whole cancel frees the start and keeps the seats on record, so its transaction does not grow with the seats
+    (60 seats would need 120 more items than DynamoDB's 100); every attendee is in the event and the answer."""
+    event_type = api.event_type(ownerId=host["id"], slug="webinar", lengthInMinutes=60,
+                                seats={"seatsPerTimeSlot": 60})
+    start = at(15, day=DAY + 4 * _week())
+    seats = [api.book(event_type["id"], start, email=f"viewer{i:02d}@example.org") for i in range(60)]
+    assert {reply.status for reply in seats} == {201} and len({reply.data["uid"] for reply in seats}) == 1
+    cancelled = api.call("POST", f"/v2/bookings/{seats[0].data['uid']}/cancel", {}, admin=True)
+    assert cancelled.status == 200 and len(cancelled.data["attendees"]) == 60
+    assert listed(api, event_type["id"], start)
+    again = api.book(event_type["id"], start, email="viewer00@example.org")  # a new seated booking at that start
+    assert again.status == 201 and again.data["uid"] != seats[0].data["uid"]

@@ -47,7 +47,7 @@ class InMemoryStore:
     limits: dict[str, LimitCount] = field(default_factory=dict)
     booker_index: dict[str, dict[str, BookerBooking]] = field(default_factory=dict)
     slots: dict[tuple[int, int], SeatSlot] = field(default_factory=dict)
-    seat_guards: set[tuple[int, int, str]] = field(default_factory=set)
+    seat_guards: set[tuple[str, str]] = field(default_factory=set)  # (booking uid, email)
     seat_items: dict[str, dict[str, Seat]] = field(default_factory=dict)
     blocklist: list[BlocklistEntry] = field(default_factory=list)
     links: dict[tuple[int, str], PrivateLink] = field(default_factory=dict)
@@ -91,8 +91,6 @@ class InMemoryStore:
         self.calls.append("fetch_request_data")
         wanted = set(keys.blocklist)
         slot = self.slots.get((keys.event_type_id, keys.seat_start_min)) if keys.seat_start_min is not None else None
-        seated = keys.seat_email is not None and keys.seat_start_min is not None and (
-            keys.event_type_id, keys.seat_start_min, keys.seat_email.lower()) in self.seat_guards
         return RequestData(
             event_type=self.event_types.get(keys.event_type_id),
             duplicate_uid=self.duplicates.get(keys.duplicate_key or ""),
@@ -100,8 +98,10 @@ class InMemoryStore:
             private_link=self.links.get((keys.event_type_id, keys.private_link or "")),
             routing_response=self.routing.get(keys.routing_response_id) if keys.routing_response_id else None,
             seat_slot=slot,
-            seat_taken_by_email=seated,
         )
+
+    def holds_seat(self, booking_uid: str, email: str) -> bool:
+        return (booking_uid, email.lower()) in self.seat_guards
 
     def next_booking_ids(self, count: int = 1) -> list[int]:
         self.calls.append("next_booking_ids")
@@ -166,7 +166,7 @@ class InMemoryStore:
             if (opened.slot.event_type_id, opened.slot.start_min) in self.slots:
                 raise SeatSlotOpened()
         for seat_op in [*plan.seat_opens, *plan.seat_joins]:
-            if (seat_op.slot.event_type_id, seat_op.slot.start_min, seat_op.seat.attendee.email.lower()) in self.seat_guards:
+            if (seat_op.seat.booking_uid, seat_op.seat.attendee.email.lower()) in self.seat_guards:
                 raise AlreadySeated()
         for joined in plan.seat_joins:
             slot = self.slots.get((joined.slot.event_type_id, joined.slot.start_min))
@@ -205,10 +205,6 @@ class InMemoryStore:
                 self.booker_index.get(release.booker_key, {}).pop(record.uid, None)
             if release.seat_slot is not None:
                 self.slots.pop((release.seat_slot.event_type_id, release.seat_slot.start_min), None)
-                for seat in release.seats:
-                    self.seat_items.get(seat.booking_uid, {}).pop(seat.seat_uid, None)
-                    self.seat_guards.discard((release.seat_slot.event_type_id, release.seat_slot.start_min,
-                                              seat.attendee.email.lower()))
         for new in plan.creates:
             record = new.record
             record.version = 1
@@ -258,14 +254,14 @@ class InMemoryStore:
                 self.slots[key] = SeatSlot(slot.event_type_id, slot.start_min, slot.booking_uid, slot.taken - 1,
                                            slot.capacity)
             self.seat_items.get(left.seat.booking_uid, {}).pop(left.seat.seat_uid, None)
-            self.seat_guards.discard((*key, left.seat.attendee.email.lower()))
+            self.seat_guards.discard((left.seat.booking_uid, left.seat.attendee.email.lower()))
         for payment in plan.payments:
             self.payments[payment.payment_uid] = payment
         self.outbox.extend(plan.events)
 
     def _seat(self, slot: SeatSlot, seat: Seat) -> None:
         self.seat_items.setdefault(seat.booking_uid, {})[seat.seat_uid] = seat
-        self.seat_guards.add((slot.event_type_id, slot.start_min, seat.attendee.email.lower()))
+        self.seat_guards.add((seat.booking_uid, seat.attendee.email.lower()))
 
 
 def _with_status(booking: HostBooking, status: str) -> HostBooking:

@@ -94,7 +94,6 @@ class RequestKeys:
     private_link: str | None = None
     routing_response_id: int | None = None
     seat_start_min: int | None = None
-    seat_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +106,6 @@ class RequestData:
     private_link: PrivateLink | None = None
     routing_response: RoutingFormResponse | None = None
     seat_slot: SeatSlot | None = None
-    seat_taken_by_email: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +140,7 @@ class Release:
     start_min: int
     duplicate_key: str | None = None
     booker_key: str | None = None
-    seat_slot: SeatSlot | None = None  # a seated booking going away takes its seat slot and seats with it
-    seats: list[Seat] = field(default_factory=list)
+    seat_slot: SeatSlot | None = None  # a seated booking going away frees its start (its seats stay on record)
 
 
 @dataclass(slots=True)
@@ -294,6 +291,8 @@ class BookingStore(Protocol):
     def seat_slots(self, event_type_id: int, from_min: int, to_min: int) -> list[SeatSlot]: ...
 
     def seats(self, booking_uid: str) -> list[Seat]: ...
+
+    def holds_seat(self, booking_uid: str, email: str) -> bool: ...
 
     def get_payment(self, payment_uid: str) -> Payment | None: ...
 

@@ -62,7 +62,6 @@ class EnrichedBooking:
     private_link: PrivateLink | None
     routing_response: RoutingFormResponse | None
     seat_slot: SeatSlot | None
-    seat_taken_by_email: bool
     booker_key: str
     needs_confirmation: bool
     payment_required: bool

@@ -49,7 +49,6 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
         private_link=data.private_link,
         routing_response_id=data.routing.response_id if data.routing else None,
         seat_start_min=request.start_min,
-        seat_email=data.attendee.email,
     )
     calls: list[Callable[[], Any]] = [lambda: store.fetch_request_data(keys)]
     if admit is not None:
@@ -84,7 +83,6 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
         private_link=found.private_link,
         routing_response=found.routing_response,
         seat_slot=found.seat_slot if is_seated else None,
-        seat_taken_by_email=found.seat_taken_by_email if is_seated else False,
         booker_key=booker_key(event_type.id, data.attendee.email),
         needs_confirmation=needs_confirmation(event_type, request.start_min, request.now_min),
         payment_required=payment_required,

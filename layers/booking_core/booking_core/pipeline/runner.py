@@ -112,9 +112,9 @@ def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed
             existing = _existing(enriched.duplicate_uid, store)
             if existing is not None:
                 return existing
+        if enriched.joins_seat:
+            return _join(enriched, store, now)
         try:
-            if enriched.joins_seat:
-                return _join(enriched, store, now)
             with phase_timer("availability_loading"):
                 loaded = load_availability(enriched, store)
             with phase_timer("post_enrichment_validation"):
@@ -159,12 +159,18 @@ def _existing(uid: str | None, store: BookingStore) -> CreatedBooking | None:
 def _join(enriched: EnrichedBooking, store: BookingStore, now: datetime) -> CreatedBooking:
     slot = enriched.seat_slot
     assert slot is not None and enriched.event_type.seats is not None
-    calls: list[Callable[[], Any]] = [lambda: store.get_booking(slot.booking_uid)]
+    email = enriched.request.input.attendee.email
+    calls: list[Callable[[], Any]] = [lambda: store.get_booking(slot.booking_uid),
+                                      lambda: store.holds_seat(slot.booking_uid, email)]
     if enriched.event_type.seats.show_attendee_info:
         calls.append(lambda: store.seats(slot.booking_uid))
-    record, *rest = gather(calls)
+    record, seated, *rest = gather(calls)
     if record is None or not is_active(record.status):
         raise DomainError("no_available_users_found_error", "this seated booking is no longer available")
+    if seated:
+        raise DomainError("already_signed_up_for_this_booking_error", "this email already holds a seat in this booking")
+    if slot.remaining == 0:
+        raise DomainError("booking_seats_full_error", "every seat of this booking is taken")
     others = rest[0] if rest else []
     with phase_timer("creation"):
         return _seat_errors(lambda: join_seat(enriched, record, slot, others, store, now))

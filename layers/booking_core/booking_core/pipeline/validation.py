@@ -72,13 +72,6 @@ def check_enriched(enriched: EnrichedBooking) -> None:
         raise DomainError(
             "routing_form_response_not_found", f"routing form response {data.routing.response_id} not found"
         )
-    if enriched.is_seated and not enriched.is_rescheduling:
-        if enriched.seat_taken_by_email:
-            raise DomainError(
-                "already_signed_up_for_this_booking_error", "this email already holds a seat in this booking"
-            )
-        if enriched.seat_slot is not None and enriched.seat_slot.remaining == 0:
-            raise DomainError("booking_seats_full_error", "every seat of this booking is taken")
 
 
 def _check_reschedule(enriched: EnrichedBooking) -> None:

@@ -96,8 +96,10 @@ def seat_slot_key(event_type_id: int, start_min: int) -> tuple[str, str]:
     return f"SEATSLOTS#{event_type_id}", minute_key(start_min)
 
 
-def seat_guard_key(event_type_id: int, start_min: int, email: str) -> tuple[str, str]:
-    return f"SEATSLOTS#{event_type_id}", f"{minute_key(start_min)}#{email.lower()}"
+def seat_guard_key(booking_uid: str, email: str) -> tuple[str, str]:
+    """One seat per email in a seated booking; kept in the booking's partition, so the guards of a cancelled booking
+    bind nothing else."""
+    return booking_key(booking_uid)[0], f"SEATGUARD#{email.lower()}"
 
 
 def limit_key(key: str) -> tuple[str, str]:
@@ -153,11 +155,8 @@ class DynamoBookingStore:
             wanted.append((f"ROUTINGRESPONSE#{keys.routing_response_id}", "ROUTINGRESPONSE"))
         if keys.seat_start_min is not None:
             wanted.append(seat_slot_key(keys.event_type_id, keys.seat_start_min))
-            if keys.seat_email:
-                wanted.append(seat_guard_key(keys.event_type_id, keys.seat_start_min, keys.seat_email))
         event_type = link = routing = slot = None
         duplicate_uid = None
-        seated = False
         blocklist: list[BlocklistEntry] = []
         for item in batch_get(wanted):
             if isinstance(item, EventTypeItem):
@@ -172,8 +171,6 @@ class DynamoBookingStore:
                 routing = RoutingFormResponse.model_validate(item.doc)
             elif isinstance(item, SeatSlotItem):
                 slot = self._slot_from(keys.event_type_id, item)
-            elif isinstance(item, SeatGuardItem):
-                seated = True
         return RequestData(
             event_type=event_type,
             duplicate_uid=duplicate_uid,
@@ -181,7 +178,6 @@ class DynamoBookingStore:
             private_link=link,
             routing_response=routing,
             seat_slot=slot,
-            seat_taken_by_email=seated,
         )
 
     @staticmethod
@@ -266,6 +262,13 @@ class DynamoBookingStore:
         pk, _ = booking_key(booking_uid)
         seats = [_seat_from(item) for item in SeatItem.query(pk, SeatItem.sk.startswith("SEAT#"), consistent_read=True)]
         return sorted(seats, key=lambda seat: seat.created_at)
+
+    def holds_seat(self, booking_uid: str, email: str) -> bool:
+        try:
+            SeatGuardItem.get(*seat_guard_key(booking_uid, email), consistent_read=True)
+        except DoesNotExist:
+            return False
+        return True
 
     def get_payment(self, payment_uid: str) -> Payment | None:
         try:
@@ -417,15 +420,10 @@ class _Operations:
             if release.booker_key:
                 ops.add(_Op("delete", BookerBookingItem(*booker_index_key(release.booker_key, release.start_min,
                                                                           record.uid)), ("booker", None)))
-            if release.seat_slot is not None:
+            if release.seat_slot is not None:  # the start opens for a new seated booking; the seats stay on record
                 slot = release.seat_slot
                 ops.add(_Op("delete", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min)),
                             ("seat_close", None)))
-                for seat in release.seats:
-                    ops.add(_Op("delete", SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}"),
-                                ("seat", None)))
-                    ops.add(_Op("delete", SeatGuardItem(*seat_guard_key(slot.event_type_id, slot.start_min,
-                                                                        seat.attendee.email)), ("seat_guard_release", None)))
 
         for change in plan.changes:
             record = change.record
@@ -486,8 +484,8 @@ class _Operations:
                             [SeatSlotItem.taken.add(-1)]))
             ops.add(_Op("delete", SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}"),
                         ("seat", None), Item.pk.exists()))
-            ops.add(_Op("delete", SeatGuardItem(*seat_guard_key(slot.event_type_id, slot.start_min,
-                                                                seat.attendee.email)), ("seat_guard_release", None)))
+            ops.add(_Op("delete", SeatGuardItem(*seat_guard_key(seat.booking_uid, seat.attendee.email)),
+                        ("seat_guard_release", None)))
 
         for payment in plan.payments:
             condition = (
@@ -514,8 +512,8 @@ class _Operations:
 def _add_seat(ops: _Operations, slot: SeatSlot, seat: Seat) -> None:
     ops.add(_Op("put", SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}", doc=_seat_doc(seat)),
                 ("seat", None), Item.pk.does_not_exist()))
-    ops.add(_Op("put", SeatGuardItem(*seat_guard_key(slot.event_type_id, slot.start_min, seat.attendee.email),
-                                     seat_uid=seat.seat_uid), ("seat_guard", None), Item.pk.does_not_exist()))
+    ops.add(_Op("put", SeatGuardItem(*seat_guard_key(seat.booking_uid, seat.attendee.email), seat_uid=seat.seat_uid),
+                ("seat_guard", None), Item.pk.does_not_exist()))
 
 
 def _doc(record: BookingRecord) -> dict[str, Any]:

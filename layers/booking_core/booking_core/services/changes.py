@@ -70,7 +70,6 @@ def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_h
     if record.is_seated:
         release.seat_slot = SeatSlot(record.event_type_id, to_minutes(record.start), record.uid, len(seats),
                                      record.seats_capacity or 1)
-        release.seats = seats
         seen = host_view(updated, seats)
     plan = BookingWrite(releases=[release], limits=limit_deltas_for_release(record),
                         events=[new_event("bookingCancelled", seen, occurred_at=now,
