@@ -9,6 +9,7 @@
   socket operation, so a receiver that trickles bytes cannot hold a delivery open.
 - 2xx = delivered; any other status, a timeout or a connection error = not delivered (the caller retries).
 - No proxy from the environment is used (http.client, not urllib's opener).
+The transport itself (pinned connection, deadline) is `booking_core.outbound`, shared with the calendar providers.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
 
-from booking_core.webhooks.ssrf import Resolver, Target, UnsafeUrl, vet
+from booking_core.outbound import send
+from booking_core.webhooks.ssrf import Resolver, UnsafeUrl, vet
 
 MIN_ATTEMPTS = 4  # the contract: at least 4 attempts in all
 
@@ -34,71 +33,8 @@ class DeliveryResult:
     delivered: bool
 
 
-class _Deadline:
-    """Bounds a whole attempt: when the time is up the socket is shut down, so a blocked read returns at once."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expires = time.monotonic() + seconds
-        self.fired = False
-        self._lock = threading.Lock()
-        self._done = False
-        self._fd = -1
-        self._timer: threading.Timer | None = None
-
-    def remaining(self) -> float:
-        left = self.expires - time.monotonic()
-        if left <= 0:
-            self.fired = True
-            raise TimeoutError("deadline reached")
-        return left
-
-    def guard(self, sock: socket.socket) -> None:
-        """Watch the connection's file descriptor (the same before and after TLS wrapping)."""
-        self._fd = sock.fileno()
-        self._timer = threading.Timer(self.remaining(), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self.fired = True
-            try:
-                view = socket.socket(fileno=self._fd)
-                try:
-                    view.shutdown(socket.SHUT_RDWR)
-                finally:
-                    view.detach()  # the attempt owns the descriptor and closes it
-            except OSError:
-                pass
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._done = True  # from here on the descriptor may be closed and reused: never touch it again
-        if self._timer is not None:
-            self._timer.cancel()
-
-
-def _connect(target: Target, deadline: _Deadline) -> socket.socket:
-    """A TCP connection to the first vetted address that answers (never a fresh name lookup)."""
-    last: OSError | None = None
-    for address in target.addresses:
-        try:
-            return socket.create_connection((str(address), target.port), timeout=deadline.remaining())
-        except TimeoutError:
-            raise
-        except OSError as exc:
-            last = exc
-    raise last or OSError("no address to connect to")
-
-
-def _request_path(path: str) -> str:
-    return "".join(char if ord(char) < 0x80 else quote(char) for char in path)
-
-
-def _failure(exc: BaseException, deadline: _Deadline) -> DeliveryResult:
-    if deadline.fired or isinstance(exc, TimeoutError):
+def _failure(exc: BaseException) -> DeliveryResult:
+    if isinstance(exc, TimeoutError):
         return DeliveryResult(None, "timeout", False)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return DeliveryResult(None, f"tls certificate rejected: {exc.verify_message}", False)
@@ -122,38 +58,13 @@ def deliver(
         target = vet(url, allow_private=allow_private, resolve=resolve)
     except UnsafeUrl as exc:
         return DeliveryResult(None, f"refused: {exc.reason}", False)
-
-    deadline = _Deadline(timeout)
-    connection: http.client.HTTPConnection | None = None
-    sock: socket.socket | None = None
     try:
-        sock = _connect(target, deadline)
-        deadline.guard(sock)
-        if target.scheme == "https":
-            context = ssl_context or ssl.create_default_context()
-            sock.settimeout(deadline.remaining())
-            sock = context.wrap_socket(sock, server_hostname=target.host)  # SNI + hostname check on the name
-            connection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout, context=context)
-        else:
-            connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
-        sock.settimeout(deadline.remaining())
-        connection.sock = sock  # already connected to the vetted address: http.client will not connect again
-        request_headers = {"Connection": "close", **headers}
-        connection.request("POST", _request_path(target.path), body=body, headers=request_headers)
-        response = connection.getresponse()
-        status = response.status
-        if deadline.fired:  # the socket was cut mid-response: what was parsed may be truncated
-            raise TimeoutError("deadline reached")
+        status = send("POST", target, body=body, headers=headers, timeout=timeout, read_body=False,
+                      ssl_context=ssl_context).status
     except (OSError, http.client.HTTPException) as exc:
-        return _failure(exc, deadline)
+        return _failure(exc)
     except ValueError as exc:  # a header value or path http.client refuses to send
         return DeliveryResult(None, f"invalid request: {exc}", False)
-    finally:
-        deadline.cancel()
-        if connection is not None:
-            connection.close()
-        elif sock is not None:
-            sock.close()
     if 200 <= status < 300:
         return DeliveryResult(status, None, True)
     if 300 <= status < 400:
