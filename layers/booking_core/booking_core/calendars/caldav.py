@@ -5,16 +5,18 @@ current-user-principal and calendar-home-set, then lists the calendar collection
 calendar is the principal's schedule-default-calendar-URL when the server names one, else the first calendar.
 Busy times come from a calendar-query REPORT with a time-range filter and <C:expand>, so the server expands
 recurring events; transparent and cancelled events do not count.
+
+The server URL is the user's and every href is the server's: each request URL passes the SSRF guard
+(`webhooks.ssrf.vet`, the webhooks' rules) and goes out over a connection pinned to the vetted address
+(`booking_core.outbound`); redirects are never followed.
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 import re
-import socket
-import urllib.error
 import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -31,16 +33,13 @@ from booking_core.calendars.base import (
 from booking_core.calendars.ical import busy_events
 from booking_core.domain.bookings import Booking
 from booking_core.ics import build_ics
+from booking_core.outbound import ResponseTooLarge, send
+from booking_core.webhooks.ssrf import UnsafeUrl, private_targets_allowed, vet
 
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 NAMESPACES = 'xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"'
 DEFAULT_TIMEOUT = 5.0
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return None
 
 
 def _stamp(moment: datetime) -> str:
@@ -49,32 +48,37 @@ def _stamp(moment: datetime) -> str:
 
 class CalDAVProvider:
     name = "caldav"
+    max_busy_days: int | None = None
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.timeout = timeout
-        self._opener = urllib.request.build_opener(_NoRedirect)
 
     # -- HTTP -----------------------------------------------------------------------------------------------------
     def _request(self, creds: Credentials, method: str, url: str, body: str | None = None,
                  headers: dict[str, str] | None = None, timeout: float | None = None,
                  ok: tuple[int, ...] = (200, 201, 204, 207)) -> tuple[int, bytes, dict[str, str]]:
         token = base64.b64encode(f"{creds.values['username']}:{creds.values['password']}".encode()).decode()
-        request = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method,
-                                         headers={"Authorization": f"Basic {token}",
-                                                  "Content-Type": "application/xml; charset=utf-8", **(headers or {})})
         try:
-            with self._opener.open(request, timeout=timeout or self.timeout) as response:
-                return response.status, response.read(), dict(response.headers)
-        except urllib.error.HTTPError as exc:
-            if exc.code in ok:
-                return exc.code, exc.read(), dict(exc.headers)
-            if exc.code in (401, 403):
-                raise CalendarAuthError(f"{method} refused with {exc.code}") from exc
-            if exc.code >= 500:
-                raise CalendarUnavailable(f"{method} failed with {exc.code}") from exc
-            raise CalendarError(f"{method} {urllib.parse.urlsplit(url).path} failed with {exc.code}") from exc
-        except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError, OSError) as exc:
+            target = vet(url, allow_private=private_targets_allowed())
+        except UnsafeUrl as exc:
+            raise CalendarError(f"refused URL: {exc.reason}") from exc
+        try:
+            response = send(method, target, body=body.encode() if body is not None else None,
+                            headers={"Authorization": f"Basic {token}",
+                                     "Content-Type": "application/xml; charset=utf-8", **(headers or {})},
+                            timeout=timeout or self.timeout)
+        except (OSError, http.client.HTTPException, ResponseTooLarge) as exc:
             raise CalendarUnavailable(f"{method} could not reach the server: {type(exc).__name__}") from exc
+        status = response.status
+        if status in ok:
+            return status, response.body, response.headers
+        if status in (401, 403):
+            raise CalendarAuthError(f"{method} refused with {status}")
+        if status >= 500:
+            raise CalendarUnavailable(f"{method} failed with {status}")
+        if 300 <= status < 400:
+            raise CalendarError(f"{method} was redirected ({status}); redirects are not followed")
+        raise CalendarError(f"{method} {urllib.parse.urlsplit(url).path} failed with {status}")
 
     def _propfind(self, creds: Credentials, url: str, props: str, depth: str) -> ET.Element:
         body = f'<?xml version="1.0" encoding="utf-8"?><D:propfind {NAMESPACES}><D:prop>{props}</D:prop></D:propfind>'
@@ -126,7 +130,7 @@ class CalDAVProvider:
 
     # -- busy times -----------------------------------------------------------------------------------------------
     def busy_times(self, creds: Credentials, calendar_ids: list[str], start: datetime, end: datetime,
-                   timeout: float = DEFAULT_TIMEOUT) -> list[BusyInterval]:
+                   timeout: float = DEFAULT_TIMEOUT, owners: dict[str, str] | None = None) -> list[BusyInterval]:
         body = (f'<?xml version="1.0" encoding="utf-8"?><C:calendar-query {NAMESPACES}>'
                 f'<D:prop><C:calendar-data><C:expand start="{_stamp(start)}" end="{_stamp(end)}"/></C:calendar-data>'
                 f'</D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
@@ -155,8 +159,9 @@ class CalDAVProvider:
         return status
 
     def create_event(self, creds: Credentials, calendar_id: str, booking: Booking, uid: str,
-                     sequence: int) -> EventRef:
-        """PUT <uid>.ics with If-None-Match: * ; if it exists already (a redelivered event), it is updated."""
+                     sequence: int, online_meeting: bool = False) -> EventRef:
+        """PUT <uid>.ics with If-None-Match: * ; if it exists already (a redelivered event), it is updated. CalDAV has
+        no meetings of its own (`online_meeting` is never asked of it)."""
         url = self._event_url(calendar_id, uid)
         if self._put(creds, url, booking, uid, sequence, {"If-None-Match": "*"}) == 412:
             self._put(creds, url, booking, uid, sequence, {})
