@@ -8,6 +8,7 @@ emulator does not need (log groups, alarms, policies, the HTTP API, secrets) res
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,12 @@ LOCAL_ENVIRONMENT = {
     "WEBHOOK_BACKOFF_SECONDS": "1",
     "CREDENTIALS_LOCAL_KEY": "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1hLXNlY3I=",
 }
+
+
+# Provider endpoints (calendars, meeting apps) a developer or the e2e suite may point at local fakes: a value in the
+# process environment wins over the template's.
+ENDPOINT_VARIABLES = ("GOOGLE_CALENDAR_BASE_URL", "GOOGLE_OAUTH_TOKEN_URL", "MICROSOFT_GRAPH_BASE_URL",
+                      "MICROSOFT_TOKEN_URL", "ZOOM_API_BASE_URL", "ZOOM_TOKEN_URL")
 
 
 def physical_name(logical_id: str) -> str:
@@ -79,7 +86,8 @@ class Stack:
                 if key in merged and merged[key] != value:
                     raise ValueError(f"functions disagree on {key}: {merged[key]!r} vs {value!r}")
                 merged[key] = value
-        return {**merged, **LOCAL_ENVIRONMENT}
+        endpoints = {key: os.environ[key] for key in ENDPOINT_VARIABLES if os.environ.get(key)}
+        return {**merged, **LOCAL_ENVIRONMENT, **endpoints}
 
 
 def _static_resolver(template: dict[str, Any]) -> Resolver:

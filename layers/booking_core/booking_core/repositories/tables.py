@@ -8,6 +8,7 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | user profile             | USER#<id>                          | P#PROFILE                   |
 | schedule                 | USER#<userId>                      | P#SCHEDULE#<id>             |
 | calendar connection      | USER#<userId>                      | P#CALENDAR#<id>             |
+| conferencing connection  | USER#<userId>                      | CONF#<type>                 |
 | schedule pointer         | SCHEDULE#<id>                      | SCHEDULE                    |
 | user email / domain index| USEREMAIL#<email> / USERDOMAIN#<d> | USER#<id>                   |
 | host booking (busy)      | USER#<hostId>                      | HB#<startMin:010>#<uid>     |
@@ -90,6 +91,15 @@ class CalendarConnectionItem(Item, discriminator="calendar_connection"):
     """pk USER#<id>, sk P#CALENDAR#<id>: loaded with the host's profile and schedules in one Query."""
 
     doc = JSONAttribute()
+    credentials = UnicodeAttribute()  # encrypted (booking_core.calendars.crypto)
+
+
+class ConferencingConnectionItem(Item, discriminator="conferencing_connection"):
+    """pk USER#<id>, sk CONF#<type> (one per type, e.g. Zoom): read by the app-sync step only, so outside the
+    profile's P# range the booking path queries."""
+
+    doc = JSONAttribute()
+    connection_id = NumberAttribute()  # conditions: a replaced connection's late writes do not land
     credentials = UnicodeAttribute()  # encrypted (booking_core.calendars.crypto)
 
 
