@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 
 import boto3
@@ -172,6 +173,14 @@ def test_teams_meeting_is_the_event_in_the_microsoft_365_destination_calendar(ap
     starts = [s["start"][11:16] for s in api.slots(event_type["id"], DAY.isoformat(), DAY.isoformat())[DAY.isoformat()]]
     assert "09:00" not in starts and "09:30" not in starts and "10:00" in starts  # getSchedule's busy time counts
     assert api.book(event_type["id"], at(9, 30)).code == "no_available_users_found_error"
+    later, last = DAY + timedelta(days=49), DAY + timedelta(days=55)
+    graph.busy("host@contoso.example", f"{later.isoformat()}T13:00:00", f"{later.isoformat()}T14:00:00")
+    asked = len([r for r in graph.state.requests if r["path"].endswith("/getSchedule")])
+    slots = api.slots(event_type["id"], DAY.isoformat(), last.isoformat())
+    windows = [r["body"] for r in graph.state.requests if r["path"].endswith("/getSchedule")][asked:]
+    assert len(windows) == 2  # 56 days: two windows under Graph's 42, asked in the same round
+    assert "13:00" not in [s["start"][11:16] for s in slots[later.isoformat()]]
+    assert "13:00" in [s["start"][11:16] for s in slots[(later + timedelta(days=1)).isoformat()]]
 
     made = api.book(event_type["id"], at(11), email="teams@example.org").data
     bus.pump()

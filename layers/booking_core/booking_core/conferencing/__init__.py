@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import importlib
 import secrets
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from booking_core.conferencing.base import MeetingApp
@@ -46,8 +45,7 @@ class JitsiProvider:
 PROVIDERS: dict[str, ConferencingProvider] = {"jitsi": JitsiProvider()}
 
 
-@dataclass(frozen=True, slots=True)
-class AppSpec:
+class AppSpec(NamedTuple):  # a NamedTuple, not a dataclass: this module is on the booking path's cold start
     integration: str  # the event type's name for it
     label: str  # how people read it (emails, before the link exists)
     reference_type: str  # the booking's references[].type
