@@ -17,12 +17,12 @@ feature before the calendar half, so the event in the organizer's calendar carri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from booking_core import clock
 from booking_core.calendars.base import CalendarError, Credentials
 from booking_core.calendars.crypto import decrypt, encrypt
 from booking_core.conferencing import APPS, CONFERENCING_CONNECTIONS, meeting_app
-from booking_core.conferencing.base import Meeting
 from booking_core.domain.bookings import (
     CALENDAR_REFERENCE_TYPE,
     CALENDAR_REFERENCES,
@@ -42,7 +42,9 @@ from booking_core.repositories.entities import (
     UserRepository,
 )
 from booking_core.timeutil import to_minutes
-from booking_core.webhooks.ssrf import UnsafeUrl, check_link
+
+if TYPE_CHECKING:  # the app modules, their Meeting and the SSRF guard load when a meeting is made, not at cold start
+    from booking_core.conferencing.base import Meeting
 
 
 @dataclass
@@ -54,6 +56,12 @@ class _Connection:
     creds: Credentials
     calendar_id: str | None = None  # Meet / Teams: the calendar the meeting's event goes into
     is_destination: bool = False  # that calendar is where the booking's calendar event belongs
+
+
+def _meeting(online: OnlineMeeting) -> Meeting:
+    from booking_core.conferencing.base import Meeting
+
+    return Meeting(online.external_id, online.join_url, online.conference_id)
 
 
 class MeetingSync:
@@ -129,8 +137,7 @@ class MeetingSync:
             self._delete(previous.organizer.id, old)  # pending again, or another host: theirs is made on accept
             return self.created(booking_uid, cause)
         moved = meeting_app(old.app).update_meeting(
-            connection.creds, Meeting(old.external_id, old.join_url, old.conference_id), record, calendar_uid(record),
-            record.ical_sequence, old.calendar_id)
+            connection.creds, _meeting(old), record, calendar_uid(record), record.ical_sequence, old.calendar_id)
         self._remember(booking_uid, self._online(old.app, connection, moved, old.calendar_id), connection, cause)
         return True
 
@@ -145,13 +152,14 @@ class MeetingSync:
         connection = self._connection(organizer_id, APPS[online.app].connection, online.connection_id)
         if connection is None:
             return False  # the connection is gone, and with it what we could do about its meetings
-        meeting_app(online.app).delete_meeting(
-            connection.creds, Meeting(online.external_id, online.join_url, online.conference_id), online.calendar_id)
+        meeting_app(online.app).delete_meeting(connection.creds, _meeting(online), online.calendar_id)
         logger.info("meeting deleted", extra={"app": online.app})
         return True
 
     @staticmethod
     def _online(app: str, connection: _Connection, meeting: Meeting, calendar_id: str | None = None) -> OnlineMeeting:
+        from booking_core.webhooks.ssrf import UnsafeUrl, check_link
+
         try:
             join_url = check_link(meeting.join_url)
         except UnsafeUrl as exc:
