@@ -160,3 +160,25 @@ def test_busy_windows_longer_than_a_provider_answers_are_split():
     day = 24 * 60
     assert _pieces(None, 0, 92 * day) == [(0, 92 * day)]
     assert _pieces(41, 0, 92 * day) == [(0, 41 * day), (41 * day, 82 * day), (82 * day, 92 * day)]
+
+
+def test_held_emails_go_with_the_stored_link_and_not_after_a_cancellation(monkeypatch):
+    from booking_core.services.notifications import NotificationService
+    from tests.unit.fakes import InMemoryStore
+
+    store = InMemoryStore()
+    service = NotificationService(store, mailer=object(), scheduler=object())
+    released: list[BookingEvent] = []
+    monkeypatch.setattr(service, "release", released.append)
+    held = waiting_event(datetime(2027, 1, 10, 8, tzinfo=UTC))
+    job, _ = meeting_wait.hold(held, datetime(2027, 1, 10, 8, tzinfo=UTC))
+    uid = held.detail.booking.uid
+
+    store.bookings[uid] = record(uid=uid, status="cancelled", location="integrations:zoom", meetingUrl=None)
+    service.link_due(job)
+    assert released == []  # its cancellation email went out already: no confirmation after it
+
+    store.bookings[uid] = record(uid=uid, location="https://zoom.example/j/5", meetingUrl="https://zoom.example/j/5")
+    service.link_due(job)
+    [sent] = released
+    assert sent.event_id == held.event_id and sent.detail.booking.meeting_url == "https://zoom.example/j/5"

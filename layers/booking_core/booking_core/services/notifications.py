@@ -84,9 +84,14 @@ class NotificationService:
         run_once("notifications.meetingLink", event.event_id, lambda: self._announce_now(event))
 
     def link_due(self, job: dict[str, Any]) -> None:
-        """The wait is over: send with the link if the booking has it by now, else without."""
+        """The wait is over: send with the link if the booking has it by now, else without; nothing when the
+        booking was cancelled meanwhile (its cancellation email went out: a confirmation after it would mislead)."""
         event = meeting_wait.event_of(job)
-        self.release(meeting_wait.with_link_of(event, self.store.get_booking(event.detail.booking.uid)))
+        record = self.store.get_booking(event.detail.booking.uid)
+        if record is not None and record.status in ("cancelled", "rejected"):
+            logger.info("held emails dropped: the booking is no longer on", extra={"booking_uid": record.uid})
+            return
+        self.release(meeting_wait.with_link_of(event, record))
 
     def _announce_now(self, event: BookingEvent) -> None:
         detail = event.detail
