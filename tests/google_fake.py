@@ -101,7 +101,8 @@ def make_handler(state: GoogleState) -> type[BaseHTTPRequestHandler]:
                 event.pop("conferenceData")  # without conferenceDataVersion=1 Google ignores it
                 return None
             request = data.get("createRequest") or {}
-            if not request.get("requestId") or (request.get("conferenceSolutionKey") or {}).get("type") != "hangoutsMeet":
+            solution = (request.get("conferenceSolutionKey") or {}).get("type")
+            if not request.get("requestId") or solution != "hangoutsMeet":
                 return "conferenceData.createRequest needs requestId and conferenceSolutionKey.type hangoutsMeet"
             with state.lock:
                 conference_id = state.conferences.setdefault(request["requestId"], _meet_code())

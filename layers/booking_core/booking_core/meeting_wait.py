@@ -37,7 +37,8 @@ def wait_seconds() -> float:
 
 
 def awaits_link(booking: Booking) -> bool:
-    return booking.status == "accepted" and booking.meeting_url is None and app_of_placeholder(booking.location) is not None
+    return (booking.status == "accepted" and booking.meeting_url is None
+            and app_of_placeholder(booking.location) is not None)
 
 
 def hold(event: BookingEvent, now: datetime) -> tuple[dict[str, Any], int]:

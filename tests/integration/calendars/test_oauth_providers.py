@@ -106,7 +106,8 @@ def test_office365_refreshes_an_expired_token_with_the_scopes_and_keeps_the_rota
     assert token_call["body"]["grant_type"] == "refresh_token" and "offline_access" in token_call["body"]["scope"]
     assert token_call["body"]["client_id"] == "ms-client" and token_call["body"]["client_secret"] == "shh"
     assert saved.values and saved.values[0]["accessToken"].startswith("ms-fresh-")
-    assert saved.values[0]["refreshToken"].startswith("ms-refresh-") and saved.values[0]["refreshToken"] != "ms-refresh-1"
+    rotated = saved.values[0]["refreshToken"]
+    assert rotated.startswith("ms-refresh-") and rotated != "ms-refresh-1"
 
 
 def test_office365_refreshes_once_after_a_401_then_gives_up(graph):
@@ -157,7 +158,8 @@ def test_office365_event_lifecycle_keeps_one_event_and_its_icaluid(graph):
     event = graph.state.events[ref.external_id]
     assert event["calendarId"] == SIDE and event["start"] == {"dateTime": "2027-12-03T10:00:00", "timeZone": "UTC"}
     assert "attendees" not in event  # Exchange would send its own invitations
-    assert "jane@example.org" in event["body"]["content"] and "Join: https://zoom.example/j/1" in event["body"]["content"]
+    content = event["body"]["content"]
+    assert "jane@example.org" in content and "Join: https://zoom.example/j/1" in content
     ical_uid = event["iCalUId"]
     again = provider.create_event(credentials, SIDE, booking(datetime(2027, 12, 3, 10, tzinfo=UTC)), "g1@svc", 0)
     assert again.external_id == ref.external_id and len(graph.state.events) == 1  # transactionId: the same event
@@ -211,7 +213,8 @@ def test_zoom_meeting_created_moved_and_deleted(zoom):
     assert stored["timezone"] == "UTC" and stored["topic"] == "Intro call"
     moved = meetings.update_meeting(credentials, made, booking(datetime(2027, 12, 5, 14, tzinfo=UTC)), "z@svc", 1,
                                     None)
-    assert moved.join_url == made.join_url and zoom.state.meetings[made.external_id]["start_time"] == "2027-12-05T14:00:00Z"
+    assert moved.join_url == made.join_url
+    assert zoom.state.meetings[made.external_id]["start_time"] == "2027-12-05T14:00:00Z"
     meetings.delete_meeting(credentials, made, None)
     assert zoom.state.meetings == {}
     meetings.delete_meeting(credentials, made, None)  # 404 code 3001: already gone

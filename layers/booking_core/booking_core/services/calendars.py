@@ -34,8 +34,6 @@ from booking_core.repositories.counters import next_id
 from booking_core.repositories.entities import CalendarConnectionRepository, UserRepository
 from booking_core.timeutil import to_minutes
 
-REFERENCE_TYPE = CALENDAR_REFERENCE_TYPE
-
 
 class CalendarConnections:
     def __init__(self) -> None:
@@ -188,7 +186,7 @@ class CalendarSync:
             updated = record.model_copy(deep=True)
             updated.calendar_event = event
             updated.references = [r for r in (record.references or []) if r.type not in CALENDAR_REFERENCES] + [
-                Reference(type=REFERENCE_TYPE[event.provider], uid=event.external_id)]
+                Reference(type=CALENDAR_REFERENCE_TYPE[event.provider], uid=event.external_id)]
             key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
             try:
                 self.store.write(BookingWrite(changes=[StatusChange(
