@@ -85,3 +85,34 @@ def response_parts(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     for key, values in (result.get("multiValueHeaders") or {}).items():
         headers[key] = ", ".join(str(v) for v in values)
     return int(result.get("statusCode", 200)), headers, data
+
+
+def wsgi_app(handler: Any, context_factory: Any, stage: str = "$default") -> Any:
+    """A WSGI application in front of a Lambda handler, sending what API Gateway would send (for WSGI test clients
+    such as schemathesis): the same event as the local stack's front door, and the function's response."""
+    from urllib.parse import quote
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
+                   if key.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        path = quote(environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace"), safe="/")
+        target = path + (f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else "")
+        try:
+            body: str | bytes | None = raw.decode("utf-8") if raw else None
+        except UnicodeDecodeError:
+            body = raw  # API Gateway base64-encodes what is not text
+        if stage != "$default":
+            target = target.removeprefix(f"/{stage}")
+        event = http_api_event(environ["REQUEST_METHOD"], target, headers, body,
+                               environ.get("REMOTE_ADDR", "127.0.0.1"), stage=stage)
+        status, response_headers, data = response_parts(handler(event, context_factory()))
+        reason = {200: "OK", 201: "Created"}.get(status, "Status")
+        start_response(f"{status} {reason}", [(k, v) for k, v in response_headers.items()]
+                       + [("Content-Length", str(len(data)))])
+        return [data]
+
+    return app

@@ -7,6 +7,7 @@ current event, just as in AWS.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import sys
@@ -14,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +25,8 @@ from local.provision import ACCOUNT, REGION, FunctionSpec
 
 _counter = itertools.count(1)
 _import_lock = threading.Lock()
+# The code directory of the function whose invocation is running (tests attribute AWS calls to it: tests/iam_policy.py).
+invoking: ContextVar[Path | None] = ContextVar("invoking", default=None)
 
 
 @dataclass
@@ -64,7 +68,17 @@ def load_handler(code_dir: Path, module_file: Path, handler_name: str, label: st
         module: ModuleType = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    return getattr(module, handler_name)
+    handler = getattr(module, handler_name)
+
+    @functools.wraps(handler)  # keeps __module__: tests reach the handler's module through it
+    def invoke(event: Any, context: Any) -> Any:
+        token = invoking.set(code_dir)
+        try:
+            return handler(event, context)
+        finally:
+            invoking.reset(token)
+
+    return invoke
 
 
 class FunctionPool:

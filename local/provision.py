@@ -20,20 +20,24 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 # Variables the local stack sets itself instead of taking them from the template.
 LOCAL_OVERRIDES = {"ADMIN_API_KEY_SECRET_ARN", "STRIPE_API_KEY_SECRET_ARN", "STRIPE_WEBHOOK_SECRET_SECRET_ARN",
-                   "CREDENTIALS_KMS_KEY_ID"}
+                   "CREDENTIALS_KMS_KEY_ID", "PAYMENT_PROVIDER", "RATE_LIMIT_PER_IP_PER_MINUTE",
+                   "RATE_LIMIT_PER_EMAIL_PER_HOUR"}
 # What the local stack (and the tests) change on purpose: webhooks reach loopback receivers and retry in seconds;
 # calendar credentials are sealed with a fixed development key instead of KMS (never use it anywhere else).
 LOCAL_ENVIRONMENT = {
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     "WEBHOOK_BACKOFF_SECONDS": "1",
     "CREDENTIALS_LOCAL_KEY": "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1hLXNlY3I=",
+    # booker tokens are HS256 with BOOKER_JWT_SECRET and need no issuer or audience locally (exp is still required)
+    "BOOKER_JWT_ISSUER": "",
+    "BOOKER_JWT_AUDIENCE": "",
 }
 
 
 # Provider endpoints (calendars, meeting apps) a developer or the e2e suite may point at local fakes: a value in the
 # process environment wins over the template's.
-ENDPOINT_VARIABLES = ("GOOGLE_CALENDAR_BASE_URL", "GOOGLE_OAUTH_TOKEN_URL", "MICROSOFT_GRAPH_BASE_URL",
-                      "MICROSOFT_TOKEN_URL", "ZOOM_API_BASE_URL", "ZOOM_TOKEN_URL")
+ENDPOINT_VARIABLES = ("GOOGLE_CALENDAR_BASE_URL", "GOOGLE_OAUTH_URL", "MICROSOFT_GRAPH_BASE_URL",
+                      "MICROSOFT_OAUTH_URL", "ZOOM_API_BASE_URL", "ZOOM_OAUTH_URL")
 
 
 def physical_name(logical_id: str) -> str:

@@ -16,8 +16,11 @@ from local.moto_server import SerialMotoServer
 from local.pollers import EventTap, QueuePoller, StreamPoller
 from local.provision import REGION, Stack, describe, provision
 
+# What the local stack sets itself unless the environment says otherwise (the template's values do not apply).
 DEFAULTS = {
     "PAYMENT_PROVIDER": "test",
+    "RATE_LIMIT_PER_IP_PER_MINUTE": "0",
+    "RATE_LIMIT_PER_EMAIL_PER_HOUR": "0",
     "ADMIN_API_KEY": "local-admin-key",
     "BOOKER_JWT_SECRET": "local-booker-secret-change-me-0123456789",
 }
@@ -163,7 +166,7 @@ def emulate_jwt_authorizer(authorization: str | None) -> tuple[dict[str, Any] | 
         return None, b'{"message":"Unauthorized"}'
     try:
         claims = jwt.decode(token.strip(), os.environ["BOOKER_JWT_SECRET"], algorithms=["HS256"],
-                            options={"verify_aud": False})
+                            options={"verify_aud": False, "require": ["exp"]})
     except jwt.PyJWTError:
         return None, b'{"message":"Unauthorized"}'
     return claims, None

@@ -39,6 +39,7 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_METRICS_NAMESPACE": "BookingService",
+        "PAYMENT_PROVIDER": "test",  # deployments name it explicitly; the tests use the test provider
     }
 )
 sys.path.insert(0, str(ROOT))

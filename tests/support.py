@@ -85,13 +85,15 @@ class Api:
         *,
         admin: bool = False,
         headers: dict[str, str] | None = None,
-        raw_body: str | None = None,
+        raw_body: str | bytes | None = None,
+        source_ip: str = "127.0.0.1",
     ) -> Reply:
         all_headers = {"content-type": "application/json", **(headers or {})}
         if admin:
             all_headers["authorization"] = f"Bearer {ADMIN_KEY}"
         text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-        result = self.handler(http_api_event(method, path, all_headers, text, stage=self.stage), self.context_factory())
+        event = http_api_event(method, path, all_headers, text, source_ip=source_ip, stage=self.stage)
+        result = self.handler(event, self.context_factory())
         status, response_headers, data = response_parts(result)
         return Reply(status, response_headers, json.loads(data) if data else None)
 

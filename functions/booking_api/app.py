@@ -8,15 +8,14 @@ gc.disable()  # initialisation allocates many long-lived objects: collecting whi
 
 from typing import Any  # noqa: E402
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver  # noqa: E402
 from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
 from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 
 from booking_core.observability import logger, metrics, tracer  # noqa: E402
 from routes import bookings, management, payments, system  # noqa: E402
-from routes.http import Routes  # noqa: E402
+from routes.http import Resolver, Routes  # noqa: E402
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = Resolver(enable_validation=True)
 routes = Routes(app)
 system.register(routes)
 management.register(routes)
@@ -33,4 +32,4 @@ gc.enable()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return routes.guard(event) or app.resolve(event, context)
+    return app.resolve(event, context)

@@ -127,9 +127,9 @@ def provider_fakes():
 
 
 def provider_endpoints(fakes: dict[str, Any]) -> dict[str, str]:
-    return {"GOOGLE_CALENDAR_BASE_URL": fakes["google"].base_url, "GOOGLE_OAUTH_TOKEN_URL": fakes["google"].token_url,
-            "MICROSOFT_GRAPH_BASE_URL": fakes["graph"].base_url, "MICROSOFT_TOKEN_URL": fakes["graph"].token_url,
-            "ZOOM_API_BASE_URL": fakes["zoom"].base_url, "ZOOM_TOKEN_URL": fakes["zoom"].token_url}
+    return {"GOOGLE_CALENDAR_BASE_URL": fakes["google"].base_url, "GOOGLE_OAUTH_URL": fakes["google"].token_url,
+            "MICROSOFT_GRAPH_BASE_URL": fakes["graph"].base_url, "MICROSOFT_OAUTH_URL": fakes["graph"].token_url,
+            "ZOOM_API_BASE_URL": fakes["zoom"].base_url, "ZOOM_OAUTH_URL": fakes["zoom"].token_url}
 
 
 @pytest.fixture(scope="package")  # stopped after the last e2e test, not left running under the others

@@ -117,7 +117,7 @@ def test_unknown_booking_and_route(api):
 def test_idempotency_key_replays_and_refuses_a_different_body(api, single):
     body = {"start": at(10), "eventTypeId": single["id"],
             "attendee": {"name": "I", "email": "idem@example.org", "timeZone": "UTC"}}
-    headers = {"idempotency-key": f"key-{DAY}-1"}
+    headers = {"idempotency-key": f"key-{DAY}-1-{api.stage}"}
     first = api.call("POST", "/v2/bookings", body, headers=headers)
     replay = api.call("POST", "/v2/bookings", body, headers=headers)
     assert first.status == 201 and replay.status == 201 and replay.body == first.body
@@ -128,7 +128,7 @@ def test_idempotency_key_replays_and_refuses_a_different_body(api, single):
 def test_idempotent_error_is_replayed_too(api, single):
     body = {"start": "2020-01-01T10:00:00Z", "eventTypeId": single["id"],
             "attendee": {"name": "I", "email": "idem2@example.org", "timeZone": "UTC"}}
-    headers = {"idempotency-key": f"key-{DAY}-2"}
+    headers = {"idempotency-key": f"key-{DAY}-2-{api.stage}"}
     first = api.call("POST", "/v2/bookings", body, headers=headers)
     replay = api.call("POST", "/v2/bookings", body, headers=headers)
     assert first.status == replay.status == 400 and first.body == replay.body
@@ -161,7 +161,7 @@ def test_same_key_while_the_first_request_runs_is_a_409(api, single, aws, monkey
     other_container = Api(function_handler(aws, "BookingApiFunction"), context_for("BookingApiFunction"))
     body = {"start": at(15, 30), "eventTypeId": single["id"],
             "attendee": {"name": "I", "email": "inflight@example.org", "timeZone": "UTC"}}
-    headers = {"idempotency-key": f"key-{DAY}-inflight"}
+    headers = {"idempotency-key": f"key-{DAY}-inflight-{api.stage}"}
     real, seen = booking_routes.create_booking, []
 
     def while_running(*args, **kwargs):
@@ -173,3 +173,9 @@ def test_same_key_while_the_first_request_runs_is_a_409(api, single, aws, monkey
     first = api.call("POST", "/v2/bookings", body, headers=headers)
     assert first.status == 201
     assert seen[0].status == 409 and seen[0].code == "idempotency_key_in_progress"
+
+
+@pytest.fixture(scope="module")
+def api(staged_api):
+    """Every scenario here runs on `$default` and on the template's named stage."""
+    return staged_api

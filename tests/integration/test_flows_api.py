@@ -61,6 +61,7 @@ def test_blocklist_routes_and_booker_rules(api, owner):
     assert api.call("DELETE", f"/v2/blocklist/{login['id']}", admin=True).status == 200
     assert api.book(event_type["id"], at(10), email="amy@needs-login.test").status == 201
     assert api.call("DELETE", f"/v2/blocklist/{login['id']}", admin=True).code == "not_found_error"
+    assert api.call("DELETE", f"/v2/blocklist/{blocked.data['id']}", admin=True).status == 200
 
 
 def test_signed_in_route_takes_the_identity_from_the_authorizer(api, owner):
@@ -206,3 +207,9 @@ def test_dry_run_through_the_api(api, owner):
     assert api.call("GET", f"/v2/bookings/{dry.data['uid']}").status == 404
     real = api.book(event_type["id"], at(9, 0, DAY + timedelta(days=2)), email="real@example.org")
     assert real.status == 201 and "isDryRun" not in real.data
+
+
+@pytest.fixture(scope="module")
+def api(staged_api):
+    """Every scenario here runs on `$default` and on the template's named stage."""
+    return staged_api

@@ -113,3 +113,9 @@ def test_seats_with_recurrence_refused_at_creation(api):
         "seats": {"seatsPerTimeSlot": 3}, "recurrence": {"frequency": "weekly", "interval": 1, "occurrences": 4},
     }, admin=True)
     assert reply.status == 400 and reply.code == "recurring_event_seats_error"
+
+
+@pytest.fixture(scope="module")
+def api(staged_api):
+    """Every scenario here runs on `$default` and on the template's named stage."""
+    return staged_api

@@ -48,10 +48,13 @@ def test_booking_logs_and_metrics(api, capsys, monkeypatch):
     assert created["correlation_id"] == event["requestContext"]["requestId"]
     assert created["attendee"] == "p***@example.org"
     assert created["service"] == "booking-service" and created["level"] == "INFO"
+    uid = json.loads(result["body"])["data"]["uid"]
     for record in logs:
         if record["level"] in {"INFO", "WARNING", "ERROR"}:
             text = json.dumps(record)
             assert email not in text and phone not in text
+            assert uid not in text  # a booking uid is enough to cancel: logs keep a prefix only
+    assert created["booking_uid"] == f"{uid[:6]}…"
 
     names = [m["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"] for m in metrics]
     assert "BookingsCreated" in names and "BookingFailed" in names

@@ -107,3 +107,48 @@ def test_event_survives_a_publisher_outage_and_reaches_a_deduping_subscriber_onc
     assert touched == [host["id"]]
     user = api.call("GET", f"/v2/users/{host['id']}", admin=True).data
     assert user["lastActiveAt"] == booking["createdAt"]
+
+
+def stream_record(aws, sequence: int, event_id: str, detail: dict) -> dict:
+    """An outbox INSERT as the stream event source delivers it."""
+    image = {"eventId": {"S": event_id}, "detailType": {"S": "bookingCreated"},
+             "detail": {"S": json.dumps(detail, separators=(",", ":"))}, "createdAt": {"S": "2030-01-02T09:00:00.000Z"},
+             "expiresAt": {"N": "1893456000"}}
+    return {"eventID": event_id, "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1", "eventSourceARN": aws.stream_arns["OutboxTable"],
+            "dynamodb": {"ApproximateCreationDateTime": 1893456000, "Keys": {"eventId": {"S": event_id}},
+                         "NewImage": image, "SequenceNumber": f"{sequence:021d}", "SizeBytes": 100,
+                         "StreamViewType": "NEW_IMAGE"}}
+
+
+def test_an_event_too_large_to_publish_is_parked_and_the_ones_behind_it_flow_on(aws, tap):
+    """One outbox record over PutEvents' 256 KB sits between two ordinary ones: it goes to the publisher DLQ (a
+    reference: its eventId, type and size) at once, the batch reports no failure, and the others reach the bus."""
+    spec = aws.functions["PublisherFunction"]
+    publisher = load_handler(spec.code_dir, spec.module_file, spec.handler_name, "publisher-park-test")
+    dlq_url = aws.queue_urls[aws.resolver.attrs[("PublisherDLQ", "Arn")]]
+    drain(tap)
+    drain(dlq_url)
+    records = [stream_record(aws, 1, "evt-before", {"eventId": "evt-before", "n": 1}),
+               stream_record(aws, 2, "evt-huge", {"eventId": "evt-huge", "pad": "x" * (301 * 1024)}),
+               stream_record(aws, 3, "evt-after", {"eventId": "evt-after", "n": 3})]
+    context = LambdaContext(function_name="local-PublisherFunction", timeout_seconds=10)
+    assert publisher({"Records": records}, context) == {"batchItemFailures": []}
+
+    published = [json.loads(m["Body"])["detail"]["eventId"] for m in drain(tap)]
+    assert published == ["evt-before", "evt-after"]
+    parked = [json.loads(m["Body"]) for m in drain(dlq_url)]
+    assert [(p["eventId"], p["detailType"]) for p in parked] == [("evt-huge", "bookingCreated")]
+    assert parked[0]["sizeBytes"] > 256 * 1024 and parked[0]["sequenceNumber"] == f"{2:021d}"
+
+
+def test_the_publisher_dlq_has_an_alarm():
+    from local.cfn import load_template, resources
+
+    template = load_template()
+    alarmed = {alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+               for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
+               if alarm["Properties"].get("Namespace") == "AWS/SQS"}
+    assert "PublisherDLQ" in alarmed
+    publisher = template["Resources"]["PublisherFunction"]["Properties"]
+    assert publisher["Environment"]["Variables"]["PUBLISHER_DLQ_URL"] == {"Ref": "PublisherDLQ"}

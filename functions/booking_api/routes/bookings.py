@@ -4,23 +4,32 @@ retries of mutating requests safe; a booker JWT (optional) signs the booker in."
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from booking_core import clock
-from booking_core.auth import signed_in_email
+from booking_core.domain.common import MAX_ID, MAX_UID
 from booking_core.domain.bookings import CancelInput, CreateBookingInput, RescheduleInput
 from booking_core.errors import DomainError
 from booking_core.idempotency import run_idempotent
 from booking_core.pipeline.context import CreatedBooking
 from booking_core.pipeline.runner import create_booking, reschedule_booking
 from booking_core.repositories.bookings import DynamoBookingStore
+from booking_core.services.abuse import email_window, ip_admission
 from booking_core.services.bookings import get_booking
 from booking_core.services.changes import cancel
 from booking_core.services.slots import get_slots
-from routes.http import JSON, Routes, admin_key_matches, configured_admin_key, error_response, ok
+from routes.http import BOOKER_SECURITY, JSON, Routes, admin_key_matches, error_response, ok, signed_in_booker
+
+# What creating or moving a booking can answer besides 201 (and 400/413/500 on every route): 200 with the existing
+# booking for a repeat; 401 a booker token that fails verification; 403 blocklist, sign-in, private link, notice;
+# 404 event type, booking or routing response; 409 availability, seats, limits; 422 no hosts, reused
+# Idempotency-Key; 429 abuse limits.
+BOOKING_STATUSES = (200, 401, 403, 404, 409, 422, 429)
+RESCHEDULE_STATUSES = (401, 403, 404, 409, 422, 429)
 
 
 def created_body(outcome: CreatedBooking) -> Any:
@@ -34,8 +43,7 @@ def register(routes: Routes) -> None:
     store = DynamoBookingStore()
 
     def booker() -> str | None:
-        event = app.current_event
-        return signed_in_email(event.raw_event, event.headers, configured_admin_key())
+        return signed_in_booker(app.current_event)
 
     def idempotent(produce: Callable[[], Response]) -> Response:
         """Run `produce` once per Idempotency-Key; a replay returns the stored response (4xx included)."""
@@ -62,51 +70,73 @@ def register(routes: Routes) -> None:
         )
         return Response(status_code=stored["statusCode"], content_type=JSON, body=stored["body"])
 
-    @routes.public("GET", "/v2/slots", tags=["slots"], summary="Bookable slots of an event type")
+    @routes.public("GET", "/v2/slots", errors=(403, 404), tags=["slots"], summary="Bookable slots of an event type")
     def slots(
-        event_type_id: Annotated[int, Query(alias="eventTypeId")],
-        start: Annotated[str, Query(description="a date (whole days in timeZone) or an ISO 8601 instant")],
-        end: Annotated[str, Query(description="a date (inclusive) or an ISO 8601 instant")],
-        time_zone: Annotated[str, Query(alias="timeZone")] = "UTC",
+        event_type_id: Annotated[int, Query(alias="eventTypeId", ge=1, le=MAX_ID)],
+        start: Annotated[str, Query(max_length=64, description="a date (whole days in timeZone) or an ISO 8601 instant")],
+        end: Annotated[str, Query(max_length=64, description="a date (inclusive) or an ISO 8601 instant")],
+        time_zone: Annotated[str, Query(alias="timeZone", max_length=64)] = "UTC",
         duration: Annotated[int | None, Query(ge=1, le=1440)] = None,
         private_link: Annotated[str | None, Query(alias="privateLink", max_length=200)] = None,
     ):
         return ok(get_slots(store, clock.now(), event_type_id, start, end, time_zone, duration, private_link))
 
+    def admission(now: datetime) -> Callable[[], None] | None:
+        """The per-IP abuse check of this request (API Gateway's view of the caller's address)."""
+        return ip_admission(app.current_event.request_context.http.source_ip, now)
+
     def book_as(body: CreateBookingInput, email: Callable[[], str | None]) -> Response:
         def produce() -> Response:
-            outcome = create_booking(body, store, clock.now(), email())
+            now = clock.now()
+            outcome = create_booking(body, store, now, email(), admit=admission(now),
+                                     email_window=email_window(body.attendee.email, now))
             return ok(created_body(outcome), 201 if outcome.created else 200)
 
         return idempotent(produce)
 
-    @routes.public("POST", "/v2/bookings", tags=["bookings"], summary="Book a slot",
+    @routes.public("POST", "/v2/bookings", success=201, errors=BOOKING_STATUSES, tags=["bookings"], summary="Book a slot",
                    description="Returns 201 with the booking (an array for a recurring type), or 200 with the "
                                "existing booking when the same attendee already holds this type at this start. "
                                "An optional `Authorization: Bearer <booker JWT>` signs the booker in.")
     def book(body: Annotated[CreateBookingInput, Body()]):
         return book_as(body, booker)
 
-    @routes.public("POST", "/v2/me/bookings", tags=["bookings"], summary="Book a slot as the signed-in booker",
+    @routes.public("POST", "/v2/me/bookings", success=201, errors=BOOKING_STATUSES, security=BOOKER_SECURITY,
+                   tags=["bookings"], summary="Book a slot as the signed-in booker",
                    description="Behind API Gateway's JWT authorizer: the verified `email` claim is the booker.")
     def book_signed_in(body: Annotated[CreateBookingInput, Body()]):
-        return book_as(body, booker)
+        return book_as(body, booker)  # the resolver has checked that a booker is signed in
 
-    @routes.public("GET", "/v2/bookings/<uid>", tags=["bookings"], summary="Get a booking")
-    def get_one(uid: Annotated[str, Path()], seat_uid: Annotated[str | None, Query(alias="seatUid")] = None):
+    @routes.public("GET", "/v2/bookings/<uid>", tags=["bookings"], summary="Get a booking",
+                   description="A seat holder passes `seatUid` and sees their own seat's data only; the other "
+                               "attendees' names and emails only with showAttendeeInfo (the admin key sees all).")
+    def get_one(uid: Annotated[str, Path(max_length=MAX_UID)],
+                seat_uid: Annotated[str | None, Query(alias="seatUid", max_length=MAX_UID)] = None):
         authorization = (app.current_event.headers or {}).get("authorization", "")
         return ok(get_booking(store, uid, seat_uid, admin=admin_key_matches(authorization)))
 
-    @routes.public("POST", "/v2/bookings/<uid>/reschedule", tags=["bookings"], summary="Reschedule a booking",
+    @routes.public("POST", "/v2/bookings/<uid>/reschedule", success=201, errors=RESCHEDULE_STATUSES, tags=["bookings"],
+                   summary="Reschedule a booking",
                    description="201 with the new booking (rescheduledFromUid = the old uid); the old booking is "
                                "cancelled with rescheduledToUid. Seated bookings move one seat (seatUid).")
-    def reschedule(uid: Annotated[str, Path()], body: Annotated[RescheduleInput, Body()]):
+    def reschedule(uid: Annotated[str, Path(max_length=MAX_UID)], body: Annotated[RescheduleInput, Body()]):
         def produce() -> Response:
-            outcome = reschedule_booking(uid, body, store, clock.now(), booker())
+            now = clock.now()
+            outcome = reschedule_booking(uid, body, store, now, booker(), admit=admission(now))
             return ok(outcome.booking.public(), 201)
 
         return idempotent(produce)
 
-    @routes.public("POST", "/v2/bookings/<uid>/cancel", tags=["bookings"], summary="Cancel a booking (or one seat)")
-    def cancel_one(uid: Annotated[str, Path()], body: Annotated[CancelInput, Body()]):
-        return idempotent(lambda: ok(cancel(store, uid, body, clock.now())))
+    @routes.public("POST", "/v2/bookings/<uid>/cancel", errors=(403, 409, 422, 429), tags=["bookings"],
+                   summary="Cancel a booking (or one seat)",
+                   description="With `seatUid` only that seat is released. A seated booking cancelled without "
+                               "`seatUid` needs the admin key (the host cancels everyone): 403 forbidden_error "
+                               "otherwise.")
+    def cancel_one(uid: Annotated[str, Path(max_length=MAX_UID)], body: Annotated[CancelInput, Body()]):
+        by_host = admin_key_matches((app.current_event.headers or {}).get("authorization", ""))
+
+        def produce() -> Response:
+            now = clock.now()
+            return ok(cancel(store, uid, body, now, by_host=by_host, admit=admission(now)))
+
+        return idempotent(produce)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from booking_core import clock
+from booking_core.domain.common import MAX_ID, MAX_UID
 from booking_core.domain.access import BlocklistInput, PrivateLinkInput, RoutingFormResponseInput
 from booking_core.domain.bookings import DeclineInput
 from booking_core.domain.calendars import ConferencingConnectInput, ConnectInput, ConnectionPatch
@@ -57,44 +58,44 @@ def _changes() -> Any:
 def register(routes: Routes) -> None:
     service = Lazy(_management)
 
-    @routes.admin("POST", "/v2/users", tags=["users"], summary="Create a user (host)")
+    @routes.admin("POST", "/v2/users", success=201, errors=(409,), tags=["users"], summary="Create a user (host)")
     def create_user(body: Annotated[UserInput, Body()]):
         return ok(service().create_user(body), 201)
 
     @routes.admin("GET", "/v2/users/<user_id>", tags=["users"], summary="Get a user")
-    def get_user(user_id: Annotated[int, Path()]):
+    def get_user(user_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         return ok(service().get_user(user_id))
 
-    @routes.admin("PATCH", "/v2/users/<user_id>", tags=["users"], summary="Update a user (locked users are never booked)")
-    def patch_user(user_id: Annotated[int, Path()], body: Annotated[UserPatch, Body()]):
+    @routes.admin("PATCH", "/v2/users/<user_id>", errors=(409,), tags=["users"], summary="Update a user (locked users are never booked)")
+    def patch_user(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Annotated[UserPatch, Body()]):
         return ok(service().patch_user(user_id, body))
 
-    @routes.admin("POST", "/v2/schedules", tags=["schedules"], summary="Create a schedule")
+    @routes.admin("POST", "/v2/schedules", success=201, errors=(409,), tags=["schedules"], summary="Create a schedule")
     def create_schedule(body: Annotated[ScheduleInput, Body()]):
         return ok(service().create_schedule(body), 201)
 
     @routes.admin("GET", "/v2/schedules/<schedule_id>", tags=["schedules"], summary="Get a schedule")
-    def get_schedule(schedule_id: Annotated[int, Path()]):
+    def get_schedule(schedule_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         return ok(service().get_schedule(schedule_id))
 
-    @routes.admin("PATCH", "/v2/schedules/<schedule_id>", tags=["schedules"], summary="Update a schedule")
-    def patch_schedule(schedule_id: Annotated[int, Path()], body: Annotated[SchedulePatch, Body()]):
+    @routes.admin("PATCH", "/v2/schedules/<schedule_id>", errors=(409,), tags=["schedules"], summary="Update a schedule")
+    def patch_schedule(schedule_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Annotated[SchedulePatch, Body()]):
         return ok(service().patch_schedule(schedule_id, body))
 
-    @routes.admin("POST", "/v2/event-types", tags=["event types"], summary="Create an event type")
+    @routes.admin("POST", "/v2/event-types", success=201, tags=["event types"], summary="Create an event type")
     def create_event_type(body: Annotated[EventTypeInput, Body()]):
         return ok(service().create_event_type(body), 201)
 
     @routes.admin("GET", "/v2/event-types/<event_type_id>", tags=["event types"], summary="Get an event type")
-    def get_event_type(event_type_id: Annotated[int, Path()]):
+    def get_event_type(event_type_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         return ok(service().get_event_type(event_type_id))
 
-    @routes.admin("PATCH", "/v2/event-types/<event_type_id>", tags=["event types"], summary="Update an event type")
-    def patch_event_type(event_type_id: Annotated[int, Path()], body: Annotated[EventTypePatch, Body()]):
+    @routes.admin("PATCH", "/v2/event-types/<event_type_id>", errors=(409,), tags=["event types"], summary="Update an event type")
+    def patch_event_type(event_type_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Annotated[EventTypePatch, Body()]):
         return ok(service().patch_event_type(event_type_id, body))
 
     @routes.admin("DELETE", "/v2/event-types/<event_type_id>", tags=["event types"], summary="Delete an event type")
-    def delete_event_type(event_type_id: Annotated[int, Path()]):
+    def delete_event_type(event_type_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         service().delete_event_type(event_type_id)
         return ok(None)
 
@@ -104,7 +105,7 @@ def register_access(routes: Routes) -> None:
     access = Lazy(_access)
     changes = Lazy(_changes)
 
-    @routes.admin("POST", "/v2/blocklist", tags=["blocklist"], summary="Block an email or a domain",
+    @routes.admin("POST", "/v2/blocklist", success=201, errors=(409,), tags=["blocklist"], summary="Block an email or a domain",
                   description="`block` refuses the booker (403 booker_email_blocked), drops such guests and never "
                               "books such hosts; `requireLogin` needs a booker JWT for that address.")
     def add_block(body: Annotated[BlocklistInput, Body()]):
@@ -115,31 +116,31 @@ def register_access(routes: Routes) -> None:
         return ok(access().list_blocks())
 
     @routes.admin("DELETE", "/v2/blocklist/<entry_id>", tags=["blocklist"], summary="Remove a blocklist entry")
-    def remove_block(entry_id: Annotated[int, Path()]):
+    def remove_block(entry_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         access().remove_block(entry_id)
         return ok(None)
 
-    @routes.admin("POST", "/v2/event-types/<event_type_id>/private-links", tags=["event types"],
+    @routes.admin("POST", "/v2/event-types/<event_type_id>/private-links", success=201, tags=["event types"],
                   summary="Create a private link")
-    def create_link(event_type_id: Annotated[int, Path()], body: Annotated[PrivateLinkInput, Body()]):
+    def create_link(event_type_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Annotated[PrivateLinkInput, Body()]):
         return ok(access().create_link(event_type_id, body, clock.now()), 201)
 
     @routes.admin("GET", "/v2/event-types/<event_type_id>/private-links", tags=["event types"],
                   summary="List private links")
-    def list_links(event_type_id: Annotated[int, Path()]):
+    def list_links(event_type_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         return ok(access().list_links(event_type_id, clock.now()))
 
-    @routes.admin("POST", "/v2/routing-form-responses", tags=["routing forms"], summary="Record a routing response")
+    @routes.admin("POST", "/v2/routing-form-responses", success=201, tags=["routing forms"], summary="Record a routing response")
     def create_routing_response(body: Annotated[RoutingFormResponseInput, Body()]):
         return ok(access().create_routing_response(body, clock.now()), 201)
 
-    @routes.admin("POST", "/v2/bookings/<uid>/confirm", tags=["bookings"], summary="Confirm a pending booking")
-    def confirm_booking(uid: Annotated[str, Path()]):
+    @routes.admin("POST", "/v2/bookings/<uid>/confirm", errors=(409,), tags=["bookings"], summary="Confirm a pending booking")
+    def confirm_booking(uid: Annotated[str, Path(max_length=MAX_UID)]):
         module, store = changes()
         return ok(module.confirm(store, uid, clock.now()))
 
-    @routes.admin("POST", "/v2/bookings/<uid>/decline", tags=["bookings"], summary="Decline a pending booking")
-    def decline_booking(uid: Annotated[str, Path()], body: Annotated[DeclineInput, Body()]):
+    @routes.admin("POST", "/v2/bookings/<uid>/decline", errors=(409,), tags=["bookings"], summary="Decline a pending booking")
+    def decline_booking(uid: Annotated[str, Path(max_length=MAX_UID)], body: Annotated[DeclineInput, Body()]):
         module, store = changes()
         return ok(module.decline(store, uid, body.reason, clock.now()))
 
@@ -148,7 +149,7 @@ def register_webhooks(routes: Routes) -> None:
     """Webhook subscriptions (cal.com triggers, scoped to every booking, an event type or a host)."""
     webhooks = Lazy(_webhooks)
 
-    @routes.admin("POST", "/v2/webhooks", tags=["webhooks"], summary="Subscribe a URL to booking triggers",
+    @routes.admin("POST", "/v2/webhooks", success=201, tags=["webhooks"], summary="Subscribe a URL to booking triggers",
                   description="Loopback, private, link-local and metadata targets are refused (400) unless the "
                               "deployment allows private targets; link-local and metadata never. The secret is "
                               "write-only (responses show hasSecret).")
@@ -160,20 +161,20 @@ def register_webhooks(routes: Routes) -> None:
         return ok(webhooks().list())
 
     @routes.admin("GET", "/v2/webhooks/<webhook_id>", tags=["webhooks"], summary="Get a webhook")
-    def get_webhook(webhook_id: Annotated[int, Path()]):
+    def get_webhook(webhook_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         return ok(webhooks().get(webhook_id).public())
 
     @routes.admin("PATCH", "/v2/webhooks/<webhook_id>", tags=["webhooks"], summary="Update a webhook")
-    def patch_webhook(webhook_id: Annotated[int, Path()], body: Annotated[WebhookPatch, Body()]):
+    def patch_webhook(webhook_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Annotated[WebhookPatch, Body()]):
         return ok(webhooks().patch(webhook_id, body))
 
     @routes.admin("DELETE", "/v2/webhooks/<webhook_id>", tags=["webhooks"], summary="Delete a webhook")
-    def delete_webhook(webhook_id: Annotated[int, Path()]):
+    def delete_webhook(webhook_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         webhooks().delete(webhook_id)
         return ok(None)
 
     @routes.admin("GET", "/v2/webhooks/<webhook_id>/deliveries", tags=["webhooks"], summary="Delivery attempts")
-    def webhook_deliveries(webhook_id: Annotated[int, Path()]):
+    def webhook_deliveries(webhook_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         return ok(webhooks().deliveries(webhook_id))
 
 
@@ -183,7 +184,8 @@ def register_calendars(routes: Routes) -> None:
     calendars = Lazy(_calendars)
     conferencing = Lazy(_conferencing)
 
-    @routes.admin("POST", "/v2/users/<user_id>/calendars", tags=["calendars"], summary="Connect a calendar account",
+    @routes.admin("POST", "/v2/users/<user_id>/calendars", success=201, tags=["calendars"],
+                  summary="Connect a calendar account",
                   description="CalDAV: `url` may be the server, principal or calendar-home URL; calendars are "
                               "discovered, and every URL (the one given and those the server answers with) must "
                               "pass the same SSRF rules as webhook targets. Google and Microsoft 365 (`office365`): "
@@ -192,42 +194,46 @@ def register_calendars(routes: Routes) -> None:
                               "connection also makes their Google Meet meetings, their Microsoft 365 connection "
                               "their Teams meetings (in its destination calendar). Microsoft 365 busy time is the "
                               "free/busy (getSchedule) of each selected calendar's owner mailbox.")
-    def connect_calendar(user_id: Annotated[int, Path()], body: Annotated[ConnectInput, Body()]):
+    def connect_calendar(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Annotated[ConnectInput, Body()]):
         return ok(calendars().connect(user_id, body, clock.now()), 201)
 
     @routes.admin("GET", "/v2/users/<user_id>/calendars", tags=["calendars"], summary="List connected calendars")
-    def list_calendars(user_id: Annotated[int, Path()]):
+    def list_calendars(user_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         return ok(calendars().list(user_id))
 
     @routes.admin("PATCH", "/v2/users/<user_id>/calendars/<connection_id>", tags=["calendars"],
                   summary="Choose busy calendars and the destination calendar")
-    def update_calendar(user_id: Annotated[int, Path()], connection_id: Annotated[int, Path()],
+    def update_calendar(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                        connection_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                         body: Annotated[ConnectionPatch, Body()]):
         return ok(calendars().update(user_id, connection_id, body))
 
     @routes.admin("DELETE", "/v2/users/<user_id>/calendars/<connection_id>", tags=["calendars"],
                   summary="Disconnect a calendar account (its busy time stops counting at once)")
-    def disconnect_calendar(user_id: Annotated[int, Path()], connection_id: Annotated[int, Path()]):
+    def disconnect_calendar(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                            connection_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         calendars().disconnect(user_id, connection_id)
         return ok(None)
 
-    @routes.admin("POST", "/v2/users/<user_id>/conferencing", tags=["calendars"],
+    @routes.admin("POST", "/v2/users/<user_id>/conferencing", success=201, tags=["calendars"],
                   summary="Connect a conferencing account (Zoom)",
                   description="`{type: \"zoom\", credentials: {accessToken, refreshToken, expiresAt, clientId, "
                               "clientSecret}}`: the OAuth tokens of the host's Zoom user; they are checked with Zoom "
                               "(GET /users/me) and refreshed when they expire. Event types with the `zoom` "
                               "integration get their meetings made with the organizer's Zoom account. One per type: "
                               "connecting again replaces it. -> `{id, userId, type, createdAt}`.")
-    def connect_conferencing(user_id: Annotated[int, Path()], body: Annotated[ConferencingConnectInput, Body()]):
+    def connect_conferencing(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                             body: Annotated[ConferencingConnectInput, Body()]):
         return ok(conferencing().connect(user_id, body, clock.now()), 201)
 
     @routes.admin("GET", "/v2/users/<user_id>/conferencing", tags=["calendars"],
                   summary="List conferencing accounts")
-    def list_conferencing(user_id: Annotated[int, Path()]):
+    def list_conferencing(user_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         return ok(conferencing().list(user_id))
 
     @routes.admin("DELETE", "/v2/users/<user_id>/conferencing/<connection_id>", tags=["calendars"],
                   summary="Disconnect a conferencing account (meetings already made stay with the provider)")
-    def disconnect_conferencing(user_id: Annotated[int, Path()], connection_id: Annotated[int, Path()]):
+    def disconnect_conferencing(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                                connection_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         conferencing().disconnect(user_id, connection_id)
         return ok(None)

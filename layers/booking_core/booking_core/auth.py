@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any
 
@@ -43,19 +42,22 @@ def _jwks_client(url: str) -> Any:
 
 
 def verify_token(token: str) -> dict[str, Any]:
+    """The claims of a booker token that passes the checks API Gateway's JWT authorizer makes: signature, `exp`
+    (required), `nbf`, and the issuer and audience whenever the deployment configures them (HS256 included)."""
     import jwt
 
-    secret = settings().booker_jwt_secret
-    issuer = os.environ.get("BOOKER_JWT_ISSUER")
-    audience = os.environ.get("BOOKER_JWT_AUDIENCE") or None
+    config = settings()
+    issuer, audience = config.booker_jwt_issuer, config.booker_jwt_audience
+    options = {"require": ["exp"], "verify_aud": audience is not None, "verify_iss": issuer is not None}
     try:
-        if secret:  # tokens the deployment signs itself: signature and `exp` (when present) are what counts
-            return jwt.decode(token, secret, algorithms=["HS256"], options={"verify_aud": False})
+        if config.booker_jwt_secret:  # tokens the deployment signs itself
+            return jwt.decode(token, config.booker_jwt_secret, algorithms=["HS256"], issuer=issuer,
+                              audience=audience, options=options)
         if issuer:
-            jwks_url = os.environ.get("BOOKER_JWT_JWKS_URL") or issuer.rstrip("/") + "/.well-known/jwks.json"
+            jwks_url = config.booker_jwt_jwks_url or issuer.rstrip("/") + "/.well-known/jwks.json"
             key = _jwks_client(jwks_url).get_signing_key_from_jwt(token).key
             return jwt.decode(token, key, algorithms=["RS256", "ES256"], issuer=issuer, audience=audience,
-                              options={"verify_aud": audience is not None})
+                              options=options)
     except jwt.PyJWTError as exc:
         raise _unauthorized(type(exc).__name__) from exc
     raise _unauthorized("booker sign-in is not configured for this deployment")

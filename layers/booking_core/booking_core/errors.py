@@ -1,4 +1,4 @@
-"""Domain errors. Each maps to one row of the contract's error table (CONTRACT.md section 7)."""
+"""Domain errors. Each maps to one row of the error table (docs/api.md, "Errors")."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ ERROR_STATUS: dict[str, int] = {
     "booker_email_requires_login": 403,
     "private_link_expired": 403,
     "reschedule_notice_too_short": 403,
+    "forbidden_error": 403,
     "event_type_not_found": 404,
     "booking_not_found_error": 404,
     "routing_form_response_not_found": 404,
@@ -32,8 +33,10 @@ ERROR_STATUS: dict[str, int] = {
     "duration_limit_reached": 409,
     "conflict_error": 409,
     "idempotency_key_in_progress": 409,
+    "payload_too_large": 413,
     "event_type_no_hosts": 422,
     "idempotency_key_reused": 422,
+    "too_many_requests": 429,
     "internal_server_error": 500,
 }
 
@@ -41,13 +44,15 @@ ERROR_STATUS: dict[str, int] = {
 class DomainError(Exception):
     """A failure a user can act on. `code` is a stable snake_case string from ERROR_STATUS."""
 
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         if code not in ERROR_STATUS:
             raise ValueError(f"unknown error code {code}")
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details or {}
+        self.headers = headers or {}  # HTTP headers the answer carries (Retry-After on 429)
 
     @property
     def status(self) -> int:

@@ -68,11 +68,12 @@ def mask_email(email: str | None) -> str | None:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """'+442071838750' -> '+44*******50'."""
-    if not phone:
-        return phone
-    return phone[:3] + "*" * max(len(phone) - 5, 0) + phone[-2:]
+def mask_uid(uid: str | None) -> str | None:
+    """A booking, seat or payment uid is enough to cancel or pay: logs keep its first 6 characters (enough to
+    correlate with what the caller holds), never the whole."""
+    if not uid:
+        return uid
+    return f"{uid[:6]}…"
 
 
 def count(name: str, value: float = 1, **dimensions: str) -> None:

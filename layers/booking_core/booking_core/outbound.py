@@ -1,16 +1,19 @@
-"""Outbound HTTP, standard library only: one request, bounded by one deadline, never a redirect, no proxy from the
-environment (http.client, not urllib's opener).
+"""Outbound HTTP, standard library only: every request the service makes to another server goes through here.
+
+- One request, bounded by one deadline: `timeout` covers connect, TLS handshake, sending, the status line and the
+  body, not each socket operation, so a peer that trickles bytes cannot hold a request open.
+- Never a redirect (http.client does not follow them; a 3xx is handed back to the caller), no proxy from the
+  environment, bodies read up to `max_body` bytes (ResponseTooLarge beyond).
 
 Two kinds of destination:
-- a URL a user or a provider chose (webhook targets, CalDAV servers and the hrefs they answer with): `webhooks.ssrf.vet`
-  it and pass the vetted Target. The connection goes to an address the check vetted and the name is never looked up
-  a second time, so DNS rebinding between check and connect cannot redirect it; for https the original name is used
-  for SNI and certificate verification.
-- an endpoint the deployment configured (Google, Microsoft Graph, Zoom, their token endpoints): `configured(url)`,
-  connected by name like any client would.
-
-`timeout` bounds the whole request (connect, TLS handshake, sending, the status line and, when read, the body), not
-each socket operation, so a peer that trickles bytes cannot hold it open. Bodies larger than `max_body` are refused.
+- a URL a user or a provider chose (webhook receivers, CalDAV servers and the hrefs they answer with): `request`.
+  The URL passes the SSRF rules of `webhooks.ssrf` on every request (every address its name resolves to, resolved
+  afresh), and the connection goes to an address that check vetted: the name is never looked up a second time, so
+  DNS rebinding between check and connect cannot redirect it. The request still carries the original Host header,
+  and for https the original name is used for SNI and certificate verification.
+- an endpoint the deployment configured (Google, Microsoft Graph, Zoom, their token endpoints): `send(configured(url))`,
+  connected by name like any client would. Callers keep such requests under the configured base (a link a provider
+  answers with is followed only there: `calendars.oauth`).
 """
 
 from __future__ import annotations
@@ -24,13 +27,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from booking_core.webhooks.ssrf import Target
+from booking_core.webhooks.ssrf import Resolver, Target, vet
 
 MAX_BODY = 16 * 1024 * 1024
 
 
 class ResponseTooLarge(ValueError):
-    """The peer answered with more than we are willing to read."""
+    """The peer answered with more than the caller is willing to read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +134,13 @@ def send(
     max_body: int = MAX_BODY,
     ssl_context: ssl.SSLContext | None = None,
 ) -> Response:
-    """One request to `target`. Raises TimeoutError when the deadline passes, OSError / http.client.HTTPException
-    for connection and protocol failures (ssl.SSLCertVerificationError for a refused certificate), ValueError for a
-    header or path http.client refuses to send, ResponseTooLarge for a body over `max_body`."""
+    """One request to `target` (from `webhooks.ssrf.vet` or `configured`); the response, whatever its status.
+
+    Raises TimeoutError when the deadline passes, OSError / http.client.HTTPException for connection and protocol
+    failures (ssl.SSLCertVerificationError for a refused certificate), ValueError for a header or path http.client
+    refuses to send, ResponseTooLarge for a body over `max_body` bytes. `ssl_context` defaults to the system trust
+    store.
+    """
     deadline = _Deadline(timeout)
     connection: http.client.HTTPConnection | None = None
     sock: socket.socket | None = None
@@ -152,13 +159,11 @@ def send(
         connection.request(method, _request_path(target.path), body=body,
                            headers={"Connection": "close", **(headers or {})})
         response = connection.getresponse()
-        data = b""
-        if read_body:
-            data = response.read(max_body + 1)
-            if len(data) > max_body:
-                raise ResponseTooLarge(f"response body over {max_body} bytes")
+        data = response.read(max_body + 1) if read_body else b""
         if deadline.fired:  # the socket was cut mid-response: what was parsed may be truncated
             raise TimeoutError("deadline reached")
+        if len(data) > max_body:
+            raise ResponseTooLarge(f"more than {max_body} bytes")
         return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
     except (OSError, http.client.HTTPException) as exc:
         if deadline.fired and not isinstance(exc, TimeoutError):
@@ -172,4 +177,15 @@ def send(
             sock.close()
 
 
-__all__ = ["MAX_BODY", "Response", "ResponseTooLarge", "configured", "send"]
+def request(method: str, url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo,
+            body: bytes | None = None, headers: Mapping[str, str] | None = None, timeout: float,
+            read_body: bool = True, max_body: int = MAX_BODY,
+            ssl_context: ssl.SSLContext | None = None) -> Response:
+    """One request to a URL a user or a provider chose: `webhooks.ssrf.vet` (raises UnsafeUrl with the reason), then
+    `send` over a connection pinned to a vetted address; raises what `send` raises."""
+    target = vet(url, allow_private=allow_private, resolve=resolve)
+    return send(method, target, body=body, headers=headers, timeout=timeout, read_body=read_body,
+                max_body=max_body, ssl_context=ssl_context)
+
+
+__all__ = ["MAX_BODY", "Response", "ResponseTooLarge", "configured", "request", "send"]

@@ -8,11 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from booking_core.domain.abuse import RateWindow
 from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
-from booking_core.domain.bookings import Attendee, BookingRecord
+from booking_core.domain.bookings import BookingRecord
 from booking_core.domain.calendars import CalendarConnection
 from booking_core.domain.event_types import EventType
 from booking_core.domain.payments import Payment
+from booking_core.domain.seats import Seat
 from booking_core.domain.users import Schedule, User
 
 
@@ -65,14 +67,6 @@ class SeatSlot:
     @property
     def remaining(self) -> int:
         return max(self.capacity - self.taken, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class Seat:
-    seat_uid: str
-    booking_uid: str
-    attendee: Attendee
-    created_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +215,7 @@ class BookingWrite:
     seat_leaves: list[SeatLeave] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     payment_expected_status: str | None = None  # for payment updates: the status they must still have
+    rate_windows: list[RateWindow] = field(default_factory=list)  # abuse-limit counters this write counts in
     events: list[OutboxEvent] = field(default_factory=list)
 
 
@@ -265,6 +260,14 @@ class PaymentAlreadySettled(Exception):
 
 class TransactionTooLarge(Exception):
     """The change needs more items than one DynamoDB transaction holds."""
+
+
+class RateLimited(Exception):
+    """An abuse-limit window is full (the counter's condition refused the increment)."""
+
+    def __init__(self, window: RateWindow) -> None:
+        super().__init__(f"abuse limit reached: {window.kind}")
+        self.window = window
 
 
 class WriteContention(Exception):

@@ -72,7 +72,7 @@ def test_a_failing_calendar_provider_does_not_block_bookings(api, monkeypatch):
     fake = FakeGoogle().start()
     try:
         monkeypatch.setenv("GOOGLE_CALENDAR_BASE_URL", fake.base_url)
-        monkeypatch.setenv("GOOGLE_OAUTH_TOKEN_URL", fake.token_url)
+        monkeypatch.setenv("GOOGLE_OAUTH_URL", fake.token_url)
         from booking_core.calendars.providers import provider_for
 
         provider_for.cache_clear()
@@ -153,4 +153,4 @@ def test_caldav_urls_from_the_user_or_the_server_pass_the_ssrf_rules(api):
                            {"type": "caldav", "url": base_url(server), "username": "u", "password": "p"}, admin=True)
     assert refused.status == 400
     [error] = refused.body["error"]["details"]["errors"]
-    assert error["field"] == "url" and "metadata" in error["message"]
+    assert error["field"] == "url" and "another origin" in error["message"]  # never fetched (same-origin rule)

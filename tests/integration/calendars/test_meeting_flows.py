@@ -45,11 +45,11 @@ def fakes():
     google, graph, zoom = FakeGoogle().start(), FakeGraph().start(), FakeZoom().start()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GOOGLE_CALENDAR_BASE_URL", google.base_url)
-        patch.setenv("GOOGLE_OAUTH_TOKEN_URL", google.token_url)
+        patch.setenv("GOOGLE_OAUTH_URL", google.token_url)
         patch.setenv("MICROSOFT_GRAPH_BASE_URL", graph.base_url)
-        patch.setenv("MICROSOFT_TOKEN_URL", graph.token_url)
+        patch.setenv("MICROSOFT_OAUTH_URL", graph.token_url)
         patch.setenv("ZOOM_API_BASE_URL", zoom.base_url)
-        patch.setenv("ZOOM_TOKEN_URL", zoom.token_url)
+        patch.setenv("ZOOM_OAUTH_URL", zoom.token_url)
         _forget_providers()
         with serving(Receiver) as receiver:
             yield {"google": google, "graph": graph, "zoom": zoom, "receiver": base_url(receiver)}
@@ -296,3 +296,23 @@ def test_conferencing_accounts_are_checked_kept_secret_and_removable(api, fakes)
     assert api.call("DELETE", f"/v2/users/{host['id']}/conferencing/{made['id']}", admin=True).status == 200
     assert api.call("DELETE", f"/v2/users/{host['id']}/conferencing/{made['id']}", admin=True).status == 404
     assert api.call("GET", "/v2/users/999999/conferencing", admin=True).status == 404
+
+
+def test_zoom_credentials_are_sealed_for_conferencing_and_checked_before_zoom_is_asked(api, fakes):
+    from cryptography.exceptions import InvalidTag
+
+    from booking_core.crypto import CALENDAR_CREDENTIALS, CONFERENCING_CREDENTIALS, unseal
+    from booking_core.repositories.entities import ConferencingConnectionRepository
+
+    host = api.host("Sealed Zoom Host")
+    zoom_account(api, host)
+    _, sealed = ConferencingConnectionRepository().get(host["id"], "zoom")
+    assert "zoom-good-token" not in sealed
+    assert unseal(sealed, CONFERENCING_CREDENTIALS)["accessToken"] == "zoom-good-token"
+    with pytest.raises(InvalidTag):  # a Zoom credential copied into a calendar connection does not open there
+        unseal(sealed, CALENDAR_CREDENTIALS)
+    asked = len(fakes["zoom"].state.requests)
+    bad = api.call("POST", f"/v2/users/{host['id']}/conferencing", {
+        "type": "zoom", "credentials": {**oauth("a", "r", "zoom-client"), "expiresAt": "soon"}}, admin=True)
+    assert bad.status == 400 and bad.body["error"]["details"]["errors"][0]["field"].endswith("expiresAt")
+    assert len(fakes["zoom"].state.requests) == asked

@@ -2,7 +2,7 @@
 links are not counted."""
 
 from booking_core.events.contracts import BookingEvent
-from booking_core.observability import logger
+from booking_core.observability import logger, mask_uid
 from booking_core.repositories.access import PrivateLinkRepository
 
 
@@ -15,4 +15,4 @@ def handle(event: BookingEvent, links: PrivateLinkRepository) -> None:
     if link is None or not link.counts_usage:
         return
     counted = links.count_use(booking.event_type_id, link_id, booking.uid)
-    logger.info("private link used", extra={"link_counted": counted, "booking_uid": booking.uid})
+    logger.info("private link used", extra={"link_counted": counted, "booking_uid": mask_uid(booking.uid)})

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from booking_core.calendars.base import BusyInterval, Credentials
-from booking_core.calendars.crypto import decrypt, encrypt
+from booking_core.crypto import CALENDAR_CREDENTIALS, seal, unseal
 from booking_core.calendars.providers import provider_for
 from booking_core.concurrency import gather
 from booking_core.observability import count, logger
@@ -31,8 +31,9 @@ def _fetch(stored: StoredConnection, from_min: int, to_min: int,
            save_credentials: Callable[[StoredConnection, str], None] | None) -> list[BusyInterval] | None:
     connection = stored.connection
     try:
-        on_change = (lambda values: save_credentials(stored, encrypt(values))) if save_credentials else None
-        creds = Credentials(decrypt(stored.encrypted_credentials), on_change=on_change)
+        on_change = ((lambda values: save_credentials(stored, seal(values, CALENDAR_CREDENTIALS)))
+                     if save_credentials else None)
+        creds = Credentials(unseal(stored.encrypted_credentials, CALENDAR_CREDENTIALS), on_change=on_change)
         owners = {c.external_id: c.owner for c in connection.calendars if c.owner}
         return provider_for(connection.type).busy_times(
             creds, connection.selected_calendars, from_minutes(from_min), from_minutes(to_min), timeout_seconds(),

@@ -1,4 +1,4 @@
-"""CalDAV (RFC 4791) over the standard library: discovery, busy times, and the booking's event.
+"""CalDAV (RFC 4791): discovery, busy times, and the booking's event.
 
 Discovery accepts a server, principal or calendar-home URL (or a calendar's own URL): it follows
 current-user-principal and calendar-home-set, then lists the calendar collections that hold events. The primary
@@ -6,9 +6,13 @@ calendar is the principal's schedule-default-calendar-URL when the server names 
 Busy times come from a calendar-query REPORT with a time-range filter and <C:expand>, so the server expands
 recurring events; transparent and cancelled events do not count.
 
-The server URL is the user's and every href is the server's: each request URL passes the SSRF guard
-(`webhooks.ssrf.vet`, the webhooks' rules) and goes out over a connection pinned to the vetted address
-(`booking_core.outbound`); redirects are never followed.
+The server is whatever the user typed, so it is treated as hostile:
+- every request goes through `booking_core.outbound.request` (the SSRF rules of `webhooks.ssrf`, checked afresh per
+  request, the connection pinned to a vetted address, no redirects, no proxies, a deadline per request, bodies up to
+  5 MiB);
+- every URL the server hands back (hrefs) is resolved against the connection URL and must stay on its origin
+  (scheme, host, port), and every request is checked for that origin again, including stored calendar and event URLs;
+- XML is parsed with defusedxml with DTDs refused, so entity expansion (billion laughs) and external entities fail.
 """
 
 from __future__ import annotations
@@ -16,11 +20,19 @@ from __future__ import annotations
 import base64
 import http.client
 import re
+import socket
 import urllib.parse
-import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
+from xml.etree.ElementTree import Element  # the type only: parsing goes through defusedxml
 from zoneinfo import ZoneInfo
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError
+from defusedxml.ElementTree import fromstring as _defused_fromstring
+
+from booking_core import outbound
 from booking_core.calendars.base import (
     BusyInterval,
     CalendarAuthError,
@@ -33,13 +45,34 @@ from booking_core.calendars.base import (
 from booking_core.calendars.ical import busy_events
 from booking_core.domain.bookings import Booking
 from booking_core.ics import build_ics
-from booking_core.outbound import ResponseTooLarge, send
-from booking_core.webhooks.ssrf import UnsafeUrl, private_targets_allowed, vet
+from booking_core.webhooks.ssrf import UnsafeUrl, allow_private_targets
 
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 NAMESPACES = 'xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"'
 DEFAULT_TIMEOUT = 5.0
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+MAX_DISCOVERY_HOPS = 3  # server URL -> principal -> ... : a server cannot keep one request walking forever
+
+
+def parse_xml(data: bytes) -> Element:
+    """A server's XML answer; DTDs (and so entity expansion and external entities) are refused."""
+    try:
+        return _defused_fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise CalendarError(f"the server sent XML this service does not parse ({type(exc).__name__})") from exc
+    except ParseError as exc:
+        raise CalendarError("the server sent malformed XML") from exc
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise CalendarError("malformed URL") from exc
+    return scheme, (parts.hostname or "").lower().rstrip("."), port
 
 
 def _stamp(moment: datetime) -> str:
@@ -50,27 +83,41 @@ class CalDAVProvider:
     name = "caldav"
     max_busy_days: int | None = None
 
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, allow_private: bool | None = None,
+                 resolve: Callable[..., list[Any]] = socket.getaddrinfo) -> None:
         self.timeout = timeout
+        self._allow_private = allow_private  # None: the deployment's setting (webhooks.ssrf.allow_private_targets)
+        self._resolve = resolve
 
     # -- HTTP -----------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _same_origin(creds: Credentials, url: str) -> str:
+        """`url`, if it is on the connection URL's origin; a server cannot send us (with its password) elsewhere."""
+        if _origin(url) != _origin(creds.values["url"]):
+            raise CalendarError("the server pointed to a URL on another origin")
+        return url
+
     def _request(self, creds: Credentials, method: str, url: str, body: str | None = None,
                  headers: dict[str, str] | None = None, timeout: float | None = None,
                  ok: tuple[int, ...] = (200, 201, 204, 207)) -> tuple[int, bytes, dict[str, str]]:
+        self._same_origin(creds, url)
         token = base64.b64encode(f"{creds.values['username']}:{creds.values['password']}".encode()).decode()
+        allow_private = allow_private_targets() if self._allow_private is None else self._allow_private
         try:
-            target = vet(url, allow_private=private_targets_allowed())
+            response = outbound.request(
+                method, url, body=body.encode() if body is not None else None,
+                headers={"Authorization": f"Basic {token}", "Content-Type": "application/xml; charset=utf-8",
+                         **(headers or {})},
+                timeout=timeout or self.timeout, allow_private=allow_private, max_body=MAX_RESPONSE_BYTES,
+                resolve=self._resolve)
         except UnsafeUrl as exc:
-            raise CalendarError(f"refused URL: {exc.reason}") from exc
-        try:
-            response = send(method, target, body=body.encode() if body is not None else None,
-                            headers={"Authorization": f"Basic {token}",
-                                     "Content-Type": "application/xml; charset=utf-8", **(headers or {})},
-                            timeout=timeout or self.timeout)
-        except (OSError, http.client.HTTPException, ResponseTooLarge) as exc:
+            raise CalendarError(f"refused server address: {exc.reason}") from exc
+        except outbound.ResponseTooLarge as exc:
+            raise CalendarError(f"{method} answer larger than {MAX_RESPONSE_BYTES} bytes") from exc
+        except (TimeoutError, OSError, http.client.HTTPException) as exc:
             raise CalendarUnavailable(f"{method} could not reach the server: {type(exc).__name__}") from exc
         status = response.status
-        if status in ok:
+        if 200 <= status < 300 or status in ok:
             return status, response.body, response.headers
         if status in (401, 403):
             raise CalendarAuthError(f"{method} refused with {status}")
@@ -80,17 +127,16 @@ class CalDAVProvider:
             raise CalendarError(f"{method} was redirected ({status}); redirects are not followed")
         raise CalendarError(f"{method} {urllib.parse.urlsplit(url).path} failed with {status}")
 
-    def _propfind(self, creds: Credentials, url: str, props: str, depth: str) -> ET.Element:
+    def _propfind(self, creds: Credentials, url: str, props: str, depth: str) -> Element:
         body = f'<?xml version="1.0" encoding="utf-8"?><D:propfind {NAMESPACES}><D:prop>{props}</D:prop></D:propfind>'
         _, data, _ = self._request(creds, "PROPFIND", url, body, {"Depth": depth})
-        return ET.fromstring(data)
+        return parse_xml(data)
 
-    @staticmethod
-    def _href(url: str, href: str) -> str:
-        return urllib.parse.urljoin(url, href)
+    def _href(self, creds: Credentials, url: str, href: str) -> str:
+        return self._same_origin(creds, urllib.parse.urljoin(url, href))
 
     # -- discovery ------------------------------------------------------------------------------------------------
-    def _home(self, creds: Credentials, url: str) -> tuple[str, str | None]:
+    def _home(self, creds: Credentials, url: str, hops: int = 0) -> tuple[str, str | None]:
         """(calendar home URL, default calendar URL if the server names one)."""
         props = ("<D:current-user-principal/><C:calendar-home-set/><D:resourcetype/>"
                  "<C:schedule-default-calendar-URL/>")
@@ -98,12 +144,15 @@ class CalDAVProvider:
         home = tree.find(f".//{CALDAV}calendar-home-set/{DAV}href")
         if home is not None and home.text:
             default = tree.find(f".//{CALDAV}schedule-default-calendar-URL/{DAV}href")
-            return self._href(url, home.text), self._href(url, default.text) if default is not None and default.text else None
+            default_url = self._href(creds, url, default.text) if default is not None and default.text else None
+            return self._href(creds, url, home.text), default_url
         principal = tree.find(f".//{DAV}current-user-principal/{DAV}href")
         if principal is not None and principal.text:
-            principal_url = self._href(url, principal.text)
+            principal_url = self._href(creds, url, principal.text)
             if principal_url.rstrip("/") != url.rstrip("/"):
-                return self._home(creds, principal_url)
+                if hops >= MAX_DISCOVERY_HOPS:
+                    raise CalendarError("the server kept pointing to other principals")
+                return self._home(creds, principal_url, hops + 1)
         if tree.find(f".//{DAV}resourcetype/{CALDAV}calendar") is not None:
             return url, url  # the URL is a calendar itself
         raise CalendarError("no calendar home found at that URL")
@@ -120,7 +169,7 @@ class CalDAVProvider:
             components = [c.get("name") for c in response.findall(f".//{CALDAV}supported-calendar-component-set/{CALDAV}comp")]
             if components and "VEVENT" not in components:
                 continue
-            url = self._href(home, href)
+            url = self._href(creds, home, href)
             found.append((url, response.findtext(f".//{DAV}displayname") or href.rstrip("/").rsplit("/", 1)[-1]))
         if not found and default:
             found.append((default, default.rstrip("/").rsplit("/", 1)[-1]))
@@ -139,7 +188,7 @@ class CalDAVProvider:
         busy: list[BusyInterval] = []
         for calendar in calendar_ids:
             _, data, _ = self._request(creds, "REPORT", calendar, body, {"Depth": "1"}, timeout=timeout)
-            for node in ET.fromstring(data).iter(f"{CALDAV}calendar-data"):
+            for node in parse_xml(data).iter(f"{CALDAV}calendar-data"):
                 for event_start, event_end in busy_events(node.text or "", ZoneInfo("UTC")):
                     if event_end > start and event_start < end:
                         busy.append(BusyInterval(event_start, event_end))

@@ -1,7 +1,7 @@
 """Google Calendar API v3: calendarList, freeBusy, events insert / patch / delete, and Google Meet through the
 event's conferenceData (`conferenceDataVersion=1`, a `createRequest` for `hangoutsMeet`). Requests, token refresh
 and throttling are `oauth.OAuthApi`'s. Base URLs are configurable (GOOGLE_CALENDAR_BASE_URL,
-GOOGLE_OAUTH_TOKEN_URL) so the tests run against a local fake."""
+GOOGLE_OAUTH_URL) so the tests run against a local fake."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class GoogleCalendarProvider:
         self.api = OAuthApi(
             "Google Calendar",
             base_url or os.environ.get("GOOGLE_CALENDAR_BASE_URL") or DEFAULT_BASE_URL,
-            TokenEndpoint(token_url or os.environ.get("GOOGLE_OAUTH_TOKEN_URL") or DEFAULT_TOKEN_URL),
+            TokenEndpoint(token_url or os.environ.get("GOOGLE_OAUTH_URL") or DEFAULT_TOKEN_URL),
             timeout=timeout,
         )
 

@@ -12,7 +12,7 @@ meeting (`isOnlineMeeting`, `onlineMeetingProvider: teamsForBusiness` -> `online
   retried create with the event it made the first time; moves PATCH the same event, which keeps its iCalUId.
 - Token refresh at the Microsoft identity platform's v2.0 token endpoint (form-encoded, the scopes again; the
   answer may rotate the refresh token).
-Base URLs: MICROSOFT_GRAPH_BASE_URL, MICROSOFT_TOKEN_URL.
+Base URLs: MICROSOFT_GRAPH_BASE_URL, MICROSOFT_OAUTH_URL.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Office365CalendarProvider:
         self.api = OAuthApi(
             "Microsoft Graph",
             base_url or os.environ.get("MICROSOFT_GRAPH_BASE_URL") or DEFAULT_BASE_URL,
-            TokenEndpoint(token_url or os.environ.get("MICROSOFT_TOKEN_URL") or DEFAULT_TOKEN_URL, scope=SCOPES),
+            TokenEndpoint(token_url or os.environ.get("MICROSOFT_OAUTH_URL") or DEFAULT_TOKEN_URL, scope=SCOPES),
             timeout=timeout,
         )
 

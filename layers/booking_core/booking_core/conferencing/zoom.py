@@ -7,7 +7,7 @@
   Zoom rotates the refresh token on every refresh (stored at once, see `calendars.oauth`).
 - Zoom has no idempotency key for creates: a create whose answer is lost can leave one unused meeting behind (the
   retry makes another); the booking keeps the one whose answer arrived.
-Base URLs: ZOOM_API_BASE_URL, ZOOM_TOKEN_URL.
+Base URLs: ZOOM_API_BASE_URL, ZOOM_OAUTH_URL.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class ZoomMeetings:
         self.api = OAuthApi(
             "Zoom",
             base_url or os.environ.get("ZOOM_API_BASE_URL") or DEFAULT_BASE_URL,
-            TokenEndpoint(token_url or os.environ.get("ZOOM_TOKEN_URL") or DEFAULT_TOKEN_URL, basic_auth=True),
+            TokenEndpoint(token_url or os.environ.get("ZOOM_OAUTH_URL") or DEFAULT_TOKEN_URL, basic_auth=True),
         )
 
     @staticmethod

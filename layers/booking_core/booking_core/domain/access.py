@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from booking_core.domain.common import CamelModel, UtcDatetime, normalize_email
+from booking_core.domain.common import CamelModel, UtcDatetime, check_answers, normalize_email
 
 BlockAction = Literal["block", "requireLogin"]
 
@@ -58,7 +58,7 @@ def strongest(entries: list[BlocklistEntry]) -> BlockAction | None:
 
 class PrivateLinkInput(CamelModel):
     expires_at: AwareDatetime | None = None
-    max_usage_count: int | None = Field(default=None, ge=1)
+    max_usage_count: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class PrivateLink(CamelModel):
@@ -86,6 +86,11 @@ class PrivateLink(CamelModel):
 class RoutingFormResponseInput(CamelModel):
     form_id: str = Field(min_length=1, max_length=200)
     response: dict[str, Any]
+
+    @field_validator("response")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_answers(value, "response")
 
 
 class RoutingFormResponse(RoutingFormResponseInput):

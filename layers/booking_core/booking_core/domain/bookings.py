@@ -9,10 +9,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from pydantic.alias_generators import to_camel
 
 from booking_core.domain.calendars import CalendarEvent, OnlineMeeting
-from booking_core.domain.common import CamelModel, Email, TimeZoneName, UtcDatetime
+from booking_core.domain.common import CamelModel, Email, Id, TimeZoneName, UtcDatetime, check_answers
 from booking_core.timeutil import UTC
 
 BookingStatus = Literal["accepted", "pending", "cancelled", "rejected"]
+MAX_OCCURRENCES = 24  # the longest recurring series an event type may declare
+MAX_TEAM_HOSTS = 100  # the most hosts an event type may have
 ACTIVE_STATUSES: frozenset[str] = frozenset({"accepted", "pending"})
 
 
@@ -42,7 +44,7 @@ class AttendeeInput(LenientModel):
     name: str = Field(min_length=1, max_length=200)
     email: Email
     time_zone: TimeZoneName
-    phone_number: str | None = None
+    phone_number: str | None = Field(default=None, max_length=40)
     language: str = Field(default="en", min_length=2, max_length=16)
 
     @field_validator("phone_number")
@@ -52,15 +54,13 @@ class AttendeeInput(LenientModel):
 
 
 class RoutingInput(LenientModel):
-    response_id: int
-    team_member_ids: list[int] | None = None
-    reminder_minutes: list[int] = Field(default_factory=list, description="reminders scheduled for this booking")
-    calendar_event: CalendarEvent | None = None
+    response_id: Id
+    team_member_ids: list[Id] | None = Field(default=None, max_length=MAX_TEAM_HOSTS)
 
 
 class CreateBookingInput(LenientModel):
     start: AwareDatetime
-    event_type_id: int
+    event_type_id: Id
     attendee: AttendeeInput
     guests: list[Email] = Field(default_factory=list, max_length=30)
     length_in_minutes: int | None = Field(default=None, ge=1, le=1440)
@@ -69,8 +69,13 @@ class CreateBookingInput(LenientModel):
     booking_fields_responses: dict[str, Any] = Field(default_factory=dict)
     routing: RoutingInput | None = None
     private_link: str | None = Field(default=None, max_length=200)
-    recurrence_count: int | None = Field(default=None, ge=1)
+    recurrence_count: int | None = Field(default=None, ge=1, le=MAX_OCCURRENCES)
     is_dry_run: bool = False
+
+    @field_validator("booking_fields_responses")
+    @classmethod
+    def _responses(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_answers(value, "bookingFieldsResponses")
 
     @field_validator("metadata")
     @classmethod

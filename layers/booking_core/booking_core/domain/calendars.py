@@ -5,12 +5,31 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from booking_core.domain.common import CamelModel, UtcDatetime
+from booking_core.timeutil import parse_instant
 
 CalendarType = Literal["caldav", "google", "office365"]
 ConferencingType = Literal["zoom"]
+# A connection keeps at most MAX_CALENDARS calendars (the primary and the first others a provider lists); one whose
+# id is longer than MAX_CALENDAR_ID is not kept, and names and owners are cut. So every kept calendar can be named in
+# a PATCH, one connection's busy time never asks about more, and the stored connection stays far below DynamoDB's
+# 400 KB item limit whatever a (hostile) server answers.
+MAX_CALENDARS = 100
+MAX_CALENDAR_ID = 1024
+MAX_CALENDAR_NAME = 256
+CalendarId = Annotated[str, Field(min_length=1, max_length=MAX_CALENDAR_ID)]
+MAX_EPOCH = 10**13  # epoch milliseconds reach year 2286: any larger number is no expiry time
+
+
+def _instant(value: int | str) -> int | str:
+    if isinstance(value, str):
+        try:
+            parse_instant(value)
+        except ValueError as exc:
+            raise ValueError("must be epoch seconds or milliseconds, or an ISO instant with an offset") from exc
+    return value
 
 
 class CalDAVConnect(CamelModel):
@@ -25,8 +44,9 @@ class OAuthCredentialsInput(CamelModel):
 
     access_token: str = Field(min_length=1, max_length=8192)
     refresh_token: str = Field(min_length=1, max_length=8192)
-    expires_at: int | str = Field(description="when the access token expires: epoch seconds or milliseconds, or an "
-                                              "ISO instant")
+    expires_at: Annotated[Annotated[int, Field(ge=0, le=MAX_EPOCH)] | Annotated[str, Field(max_length=64)],
+                          AfterValidator(_instant)] = Field(
+        description="when the access token expires: epoch seconds or milliseconds, or an ISO instant")
     client_id: str = Field(min_length=1, max_length=512)
     client_secret: str = Field(min_length=1, max_length=1024)
 
@@ -60,8 +80,8 @@ ConferencingConnectInput = ZoomConnect  # a union on `type` once there is a seco
 
 
 class ConnectionPatch(CamelModel):
-    selected_calendars: list[str]
-    destination_calendar: str | None = None
+    selected_calendars: list[CalendarId] = Field(max_length=MAX_CALENDARS)
+    destination_calendar: CalendarId | None = None
 
 
 class CalendarEntry(CamelModel):

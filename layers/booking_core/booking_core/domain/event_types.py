@@ -7,16 +7,19 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from booking_core.domain.common import CamelModel
+from booking_core.domain.bookings import MAX_OCCURRENCES, MAX_TEAM_HOSTS
+from booking_core.domain.common import CamelModel, Id
 
 SchedulingType = Literal["collective", "roundRobin"]
+MAX_LIMIT = 1_000_000  # booking-limit counts and minutes
+MAX_NOTICE_MINUTES = 5 * 366 * 1440  # notices longer than five years mean nothing is bookable
 
 
 class EventTypeHost(CamelModel):
-    user_id: int
+    user_id: Id
     mandatory: bool = False
     priority: int = Field(default=2, ge=0, le=4)
-    weight: int = Field(default=100, ge=0)
+    weight: int = Field(default=100, ge=0, le=10_000)
 
 
 class BookingWindow(CamelModel):
@@ -35,20 +38,20 @@ class BookingWindow(CamelModel):
 
 
 class PeriodLimits(CamelModel):
-    day: int | None = Field(default=None, ge=1)
-    week: int | None = Field(default=None, ge=1)
-    month: int | None = Field(default=None, ge=1)
-    year: int | None = Field(default=None, ge=1)
+    day: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+    week: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+    month: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+    year: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
 
 
 class BookerActiveBookingsLimit(CamelModel):
-    maximum_active_bookings: int = Field(ge=1)
+    maximum_active_bookings: int = Field(ge=1, le=1000)
     offer_reschedule: bool = False
 
 
 class NoticeThreshold(CamelModel):
     unit: Literal["minutes", "hours", "days"]
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=100_000)
 
     def minutes(self) -> int:
         return self.count * {"minutes": 1, "hours": 60, "days": 1440}[self.unit]
@@ -73,11 +76,11 @@ class Seats(CamelModel):
 class Recurrence(CamelModel):
     frequency: Literal["daily", "weekly", "monthly"]
     interval: int = Field(ge=1, le=99)
-    occurrences: int = Field(ge=1, le=24)
+    occurrences: int = Field(ge=1, le=MAX_OCCURRENCES)
 
 
 class Money(CamelModel):
-    amount: int = Field(ge=0)
+    amount: int = Field(ge=0, le=99_999_999)  # Stripe's largest charge in minor units
     currency: str = Field(pattern=r"^[A-Za-z]{3}$")
 
     @field_validator("currency")
@@ -88,17 +91,17 @@ class Money(CamelModel):
 
 class LinkLocation(CamelModel):
     type: Literal["link"]
-    link: str = Field(min_length=1)
+    link: str = Field(min_length=1, max_length=1000)
 
 
 class AddressLocation(CamelModel):
     type: Literal["address"]
-    address: str = Field(min_length=1)
+    address: str = Field(min_length=1, max_length=1000)
 
 
 class PhoneLocation(CamelModel):
     type: Literal["phone"]
-    phone: str = Field(min_length=1)
+    phone: str = Field(min_length=1, max_length=100)
 
 
 class IntegrationLocation(CamelModel):
@@ -125,14 +128,14 @@ class EventTypeFields(CamelModel):
     title: str = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")
     length_in_minutes: int = Field(ge=1, le=1440)
-    length_in_minutes_options: list[int] | None = None
+    length_in_minutes_options: list[int] | None = Field(default=None, max_length=20)
     description: str | None = Field(default=None, max_length=5000)
-    owner_id: int | None = None
+    owner_id: Id | None = None
     scheduling_type: SchedulingType | None = None
-    hosts: list[EventTypeHost] = Field(default_factory=list)
-    schedule_id: int | None = None
+    hosts: list[EventTypeHost] = Field(default_factory=list, max_length=MAX_TEAM_HOSTS)
+    schedule_id: Id | None = None
     slot_interval: int | None = Field(default=None, ge=1, le=1440)
-    minimum_booking_notice: int = Field(default=0, ge=0)
+    minimum_booking_notice: int = Field(default=0, ge=0, le=MAX_NOTICE_MINUTES)
     before_event_buffer: int = Field(default=0, ge=0, le=720)
     after_event_buffer: int = Field(default=0, ge=0, le=720)
     booking_window: BookingWindow | None = None
@@ -145,9 +148,9 @@ class EventTypeFields(CamelModel):
     price: Money | None = None
     hidden: bool = False
     disable_guests: bool = False
-    locations: list[Location] = Field(default_factory=list)
-    reminders: list[Reminder] | None = None
-    minimum_reschedule_notice: int = Field(default=0, ge=0)
+    locations: list[Location] = Field(default_factory=list, max_length=10)
+    reminders: list[Reminder] | None = Field(default=None, max_length=10)
+    minimum_reschedule_notice: int = Field(default=0, ge=0, le=MAX_NOTICE_MINUTES)
 
 
 class EventTypeInput(EventTypeFields):

@@ -23,3 +23,8 @@ class Payment(CamelModel):
 
     def public(self) -> dict:
         return self.dump()
+
+    def reported_by(self, provider: str, external_id: str, amount: int, currency: str) -> bool:
+        """A provider's report settles this payment only when it names this very payment, in full."""
+        return (self.provider == provider and self.external_id == external_id and amount == self.amount
+                and currency.upper() == self.currency.upper())

@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from booking_core.domain.common import CamelModel, Email, TimeZoneName, UtcDatetime
+from booking_core.domain.common import CamelModel, Email, Id, TimeZoneName, UtcDatetime
 from booking_core.timeutil import parse_hhmm
 
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MAX_RULES = 50  # availability rules of one schedule
+MAX_OVERRIDES = 400  # date overrides of one schedule (a year and some)
 WEEKDAYS: tuple[Weekday, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -52,7 +54,7 @@ def day_range(start_time: str, end_time: str) -> tuple[int, int] | None:
 
 
 class AvailabilityRule(CamelModel):
-    days: list[Weekday] = Field(min_length=1)
+    days: list[Weekday] = Field(min_length=1, max_length=7)
     start_time: str
     end_time: str
 
@@ -82,20 +84,20 @@ class Override(CamelModel):
 
 
 class ScheduleInput(CamelModel):
-    user_id: int
+    user_id: Id
     name: str = Field(min_length=1, max_length=200)
     time_zone: TimeZoneName
     is_default: bool | None = None
-    availability: list[AvailabilityRule] = Field(default_factory=list)
-    overrides: list[Override] = Field(default_factory=list)
+    availability: list[AvailabilityRule] = Field(default_factory=list, max_length=MAX_RULES)
+    overrides: list[Override] = Field(default_factory=list, max_length=MAX_OVERRIDES)
 
 
 class SchedulePatch(CamelModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     time_zone: TimeZoneName | None = None
     is_default: bool | None = None
-    availability: list[AvailabilityRule] | None = None
-    overrides: list[Override] | None = None
+    availability: list[AvailabilityRule] | None = Field(default=None, max_length=MAX_RULES)
+    overrides: list[Override] | None = Field(default=None, max_length=MAX_OVERRIDES)
 
 
 class Schedule(ScheduleInput):

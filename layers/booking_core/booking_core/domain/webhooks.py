@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from booking_core.domain.common import CamelModel, UtcDatetime
+from booking_core.domain.common import CamelModel, Id, UtcDatetime
 
 Trigger = Literal[
     "BOOKING_CREATED",
@@ -28,11 +28,11 @@ def _unique(values: list[Trigger]) -> list[Trigger]:
 
 class WebhookInput(CamelModel):
     subscriber_url: str = Field(min_length=8, max_length=2048)
-    triggers: list[Trigger] = Field(min_length=1)
+    triggers: list[Trigger] = Field(min_length=1, max_length=50)
     secret: str | None = Field(default=None, min_length=1, max_length=256)
     active: bool = True
-    event_type_id: int | None = None
-    user_id: int | None = None
+    event_type_id: Id | None = None
+    user_id: Id | None = None
 
     _triggers = field_validator("triggers")(_unique)
 
@@ -45,14 +45,23 @@ class WebhookInput(CamelModel):
 
 class WebhookPatch(CamelModel):
     subscriber_url: str | None = Field(default=None, min_length=8, max_length=2048)
-    triggers: list[Trigger] | None = Field(default=None, min_length=1)
+    triggers: list[Trigger] | None = Field(default=None, min_length=1, max_length=50)
     secret: str | None = Field(default=None, min_length=1, max_length=256)
     active: bool | None = None
 
 
 class Webhook(WebhookInput):
+    """A stored subscription. `secret` is the plain secret only while it is being set (create, patch) or for an item
+    stored before secrets were sealed; otherwise the repository hands out `sealed_secret` and opens it only where a
+    delivery is signed."""
+
     id: int
     created_at: UtcDatetime
+    sealed_secret: str | None = None
+
+    @property
+    def has_secret(self) -> bool:
+        return self.secret is not None or self.sealed_secret is not None
 
     @property
     def scope(self) -> str:
@@ -64,8 +73,8 @@ class Webhook(WebhookInput):
 
     def public(self) -> dict[str, Any]:
         """The secret is write-only: responses say whether one is set."""
-        body = self.model_dump(mode="json", by_alias=True, exclude={"secret"})
-        body["hasSecret"] = self.secret is not None
+        body = self.model_dump(mode="json", by_alias=True, exclude={"secret", "sealed_secret"})
+        body["hasSecret"] = self.has_secret
         return body
 
 

@@ -60,9 +60,29 @@ class EventBooking(Booking):
     model_config = ConfigDict(extra="ignore")
 
     organizer: HostRef
+    attendees_total: int | None = None  # set when `attendees` was cut (see BookingEventDetail.truncated)
     price: int | None = None
     currency: str | None = None
     rescheduled_by: str | None = None
+
+
+class BookingSummary(_EventModel):
+    """`previousBooking` cut to what changed, in an event that would otherwise be too large (`truncated`)."""
+
+    id: int
+    uid: str
+    status: str
+    start: datetime
+    end: datetime
+    duration: int | None = None
+    event_type_id: int | None = None
+    location: str | None = None
+    meeting_url: str | None = None
+    rescheduled_to_uid: str | None = None
+    rescheduled_from_uid: str | None = None
+    ical_uid: str | None = Field(default=None, alias="iCalUID")
+    ical_sequence: int = Field(default=0, alias="iCalSequence")
+    seat_uid: str | None = None
 
 
 class BookingEventDetail(_EventModel):
@@ -70,8 +90,9 @@ class BookingEventDetail(_EventModel):
     version: Literal[1] = 1
     occurred_at: datetime
     booking: EventBooking
-    previous_booking: EventBooking | None = None
+    previous_booking: EventBooking | BookingSummary | None = None
     context: EventContext = Field(default_factory=EventContext)
+    truncated: list[str] = Field(default_factory=list, description="parts cut to keep the event publishable")
 
 
 class BookingEvent(_EventModel):
@@ -121,6 +142,44 @@ def published_booking(record: BookingRecord) -> dict[str, Any]:
     return body
 
 
+# PutEvents takes at most 256 KB per request, counting Source, DetailType and Detail of every entry. A detail stays
+# well under it, so one event always fits a request of its own and an outbox item stays far from DynamoDB's 400 KB.
+MAX_DETAIL_BYTES = 200 * 1024
+# What `previousBooking` keeps when the event would be too large: enough to know what changed.
+PREVIOUS_SUMMARY = ("id", "uid", "status", "start", "end", "duration", "eventTypeId", "location", "meetingUrl",
+                    "rescheduledToUid", "rescheduledFromUid", "iCalUID", "iCalSequence", "seatUid")
+
+
+def _serialised(detail: dict[str, Any]) -> str:
+    return json.dumps(detail, separators=(",", ":"))  # ASCII: its length is its size in bytes
+
+
+def _size(detail: dict[str, Any]) -> int:
+    return len(_serialised(detail))
+
+
+def fit(detail: dict[str, Any]) -> dict[str, Any]:
+    """Keep the detail within MAX_DETAIL_BYTES: first `previousBooking` shrinks to its summary, then the attendee
+    list (a large seated booking) is cut, and `detail.truncated` names what was cut so a consumer that needs all
+    of it reads the booking. Everything the schema bounds is far smaller; this is the guarantee."""
+    if _size(detail) <= MAX_DETAIL_BYTES:
+        return detail
+    truncated: list[str] = []
+    previous = detail.get("previousBooking")
+    if previous:
+        detail["previousBooking"] = {key: previous.get(key) for key in PREVIOUS_SUMMARY if key in previous}
+        truncated.append("previousBooking")
+    attendees = detail["booking"].get("attendees") or []
+    if _size(detail) > MAX_DETAIL_BYTES and attendees:
+        detail["booking"]["attendeesTotal"] = len(attendees)
+        while attendees and _size(detail) > MAX_DETAIL_BYTES - 64:
+            attendees = attendees[: len(attendees) * 3 // 4]
+            detail["booking"]["attendees"] = attendees
+        truncated.append("booking.attendees")
+    detail["truncated"] = truncated
+    return detail
+
+
 def new_event(
     detail_type: DetailType,
     booking: BookingRecord,
@@ -131,7 +190,7 @@ def new_event(
 ) -> OutboxEvent:
     """Build the outbox item for one booking change; it is written in the same transaction as the change."""
     event_id = str(uuid.uuid4())
-    detail = {
+    detail = fit({
         "eventId": event_id,
         "version": 1,
         "occurredAt": iso_z(occurred_at),
@@ -140,10 +199,10 @@ def new_event(
         "context": (context or EventContext()).model_dump(mode="json", by_alias=True,
                                                           exclude={k for k in ("cause_event_id", "cause_detail_type")
                                                                    if getattr(context, k, None) is None}),
-    }
+    })
     return OutboxEvent(
         event_id=event_id,
         detail_type=detail_type,
-        detail_json=json.dumps(detail, separators=(",", ":")),
+        detail_json=_serialised(detail),
         created_at=iso_z(occurred_at),
     )

@@ -11,6 +11,7 @@ from booking_core.config import EVENT_SOURCE
 from booking_core.observability import logger
 
 PUT_EVENTS_BATCH = 10  # EventBridge accepts at most 10 entries per PutEvents call
+PUT_EVENTS_MAX_BYTES = 256 * 1024  # ... and at most 256 KB of entries in one call
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.05
 
@@ -43,6 +44,30 @@ def from_stream_records(records: Sequence[Any]) -> list[PendingEvent]:
     return pending
 
 
+def entry_size(event: PendingEvent, bus_name: str) -> int:
+    """An entry's size as EventBridge counts it (Source, DetailType, Detail; the bus name counted too, to be safe)."""
+    return sum(len(part.encode()) for part in (EVENT_SOURCE, event.detail_type, event.detail, bus_name))
+
+
+def batches(events: Sequence[PendingEvent], bus_name: str) -> list[list[PendingEvent]]:
+    """Consecutive events grouped into PutEvents calls: at most 10 entries and 256 KB each. An event too large
+    for a call of its own is a batch of one (PutEvents refuses it; the caller parks it)."""
+    out: list[list[PendingEvent]] = []
+    size = 0
+    for event in events:
+        entry = entry_size(event, bus_name)
+        if not out or len(out[-1]) >= PUT_EVENTS_BATCH or size + entry > PUT_EVENTS_MAX_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(event)
+        size += entry
+    return out
+
+
+def publishable(event: PendingEvent, bus_name: str) -> bool:
+    return entry_size(event, bus_name) <= PUT_EVENTS_MAX_BYTES
+
+
 def publish(
     events: Sequence[PendingEvent],
     put_events: Callable[..., dict[str, Any]],
@@ -52,10 +77,10 @@ def publish(
     """Publish every event; return the ones still failing after ATTEMPTS (in input order).
 
     Only failed entries are resent: PutEvents reports per entry, and a whole-call failure counts for each entry.
+    Callers take events that can never be published (`publishable` is False) out first.
     """
     failed: list[PendingEvent] = []
-    for offset in range(0, len(events), PUT_EVENTS_BATCH):
-        batch = list(events[offset : offset + PUT_EVENTS_BATCH])
+    for batch in batches(events, bus_name):
         for attempt in range(ATTEMPTS):
             batch = _put_once(batch, put_events, bus_name)
             if not batch:

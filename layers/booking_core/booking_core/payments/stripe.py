@@ -15,6 +15,8 @@ from typing import Any
 from booking_core.payments.base import PaymentError, ProviderPayment
 
 DEFAULT_BASE_URL = "https://api.stripe.com"
+API_KEY_PREFIXES = ("sk_", "rk_")  # secret and restricted keys
+WEBHOOK_SECRET_PREFIX = "whsec_"
 SIGNATURE_TOLERANCE_SECONDS = 300
 
 
@@ -46,8 +48,8 @@ class StripeProvider:
     @classmethod
     def from_environment(cls) -> StripeProvider:
         key = _secret("STRIPE_API_KEY")
-        if not key:
-            raise PaymentError("STRIPE_API_KEY (or STRIPE_API_KEY_SECRET_ARN) is not configured")
+        if not key or not key.startswith(API_KEY_PREFIXES):
+            raise PaymentError("STRIPE_API_KEY (or STRIPE_API_KEY_SECRET_ARN) is not configured with a Stripe key")
         return cls(key, os.environ.get("STRIPE_BASE_URL", DEFAULT_BASE_URL))
 
     def create(self, payment_uid: str, amount: int, currency: str, description: str) -> ProviderPayment:
@@ -107,4 +109,23 @@ def verify_webhook(payload: bytes, signature_header: str, secret: str, now: floa
 
 
 def webhook_secret() -> str | None:
-    return _secret("STRIPE_WEBHOOK_SECRET")
+    """The endpoint's signing secret, only when it is a real one (Stripe's start with `whsec_`): the secret the
+    template creates holds a random value until the deployer stores the real one, and that is never accepted."""
+    secret = _secret("STRIPE_WEBHOOK_SECRET")
+    return secret if secret and secret.startswith(WEBHOOK_SECRET_PREFIX) and len(secret) > 16 else None
+
+
+def paid_intent(event: dict[str, Any]) -> tuple[str | None, str, int, str] | None:
+    """(paymentUid, PaymentIntent id, amount received, currency) of a payment_intent.succeeded event, else None."""
+    if event.get("type") != "payment_intent.succeeded":
+        return None
+    intent = (event.get("data") or {}).get("object") or {}
+    if not isinstance(intent, dict):
+        return None
+    metadata = intent.get("metadata") or {}
+    amount = intent.get("amount_received", intent.get("amount"))
+    if not isinstance(amount, int) or not isinstance(intent.get("id"), str):
+        return None
+    payment_uid = metadata.get("paymentUid") if isinstance(metadata, dict) else None
+    return (payment_uid if isinstance(payment_uid, str) else None, intent["id"], amount,
+            str(intent.get("currency") or "").upper())

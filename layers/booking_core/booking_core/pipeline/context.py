@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from booking_core.domain.abuse import RateWindow
 from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
 from booking_core.domain.availability import SlotRules
 from booking_core.domain.bookings import BookingRecord, CreateBookingInput, HostRef
@@ -38,6 +39,11 @@ class BookingRequest:
     now_min: int
     signed_in_email: str | None = None
     rescheduling: Rescheduling | None = None
+    email_window: RateWindow | None = None  # the abuse-limit window a new booking counts in (None: off)
+
+    @property
+    def rate_windows(self) -> list[RateWindow]:
+        return [self.email_window] if self.email_window else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,6 @@ class EnrichedBooking:
     event_type: EventType
     length: int
     end_min: int
-    booking_ids: list[int]
     occurrence_count: int
     duplicate_key: str | None
     duplicate_uid: str | None

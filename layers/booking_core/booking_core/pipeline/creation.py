@@ -19,9 +19,11 @@ from booking_core.domain import limits
 from booking_core.domain.bookings import CALENDAR_REFERENCES, Attendee, BookingRecord, EventTypeRef, Reference
 from booking_core.domain.event_types import EventType
 from booking_core.domain.payments import Payment
+from booking_core.domain.seats import Seat, seated_view
 from booking_core.errors import DomainError
 from booking_core.events.contracts import EventContext, new_event
 from booking_core.payments import provider
+from booking_core.observability import logger
 from booking_core.payments.base import PaymentError
 from booking_core.pipeline.context import CreatedBooking, EnrichedBooking, ValidatedBooking
 from booking_core.ports import (
@@ -33,7 +35,6 @@ from booking_core.ports import (
     NewBooking,
     Release,
     RoundRobinIncrement,
-    Seat,
     SeatJoin,
     SeatLeave,
     SeatOpen,
@@ -82,6 +83,11 @@ def carry_meeting(original: BookingRecord, record: BookingRecord) -> None:
         return
     record.location, record.meeting_url = original.location, original.meeting_url
     record.references = [r for r in original.references or [] if r.type not in CALENDAR_REFERENCES] or None
+
+
+def reserve_ids(enriched: EnrichedBooking, store: BookingStore, count: int) -> list[int]:
+    """Booking ids, taken only now that the request has passed every check (a dry run takes none: 0)."""
+    return [0] * count if enriched.is_dry_run else store.next_booking_ids(count)
 
 
 def lock_keys(host_ids: list[int], held: tuple[int, int], bucket: int) -> list[tuple[int, int]]:
@@ -243,6 +249,7 @@ def _payment(enriched: EnrichedBooking, records: list[BookingRecord], now: datet
     try:
         created = provider().create(payment_uid, amount, event_type.price.currency, records[0].title)
     except PaymentError as exc:
+        logger.error("payment not started", extra={"reason": str(exc), "event_type_id": event_type.id})
         raise DomainError("internal_server_error", "the payment could not be started; try again") from exc
     for record in records:
         record.payment_uid = payment_uid
@@ -290,12 +297,13 @@ def create_single_seat(validated: ValidatedBooking, store: BookingStore, now: da
     enriched = validated.loaded.enriched
     status, detail_type = status_of(enriched, paid=False)
     series_uid = str(uuid.uuid4()) if enriched.is_recurring else None
+    ids = reserve_ids(enriched, store, len(validated.starts))
 
     def attempt(round_robin_host: int | None) -> tuple[list[BookingRecord], BookingWrite | None]:
         hosts = validated.hosts_for(round_robin_host)
         records = []
         for index, start in enumerate(validated.starts):
-            booking_id = enriched.booking_ids[index] if enriched.booking_ids else 0
+            booking_id = ids[index]
             record = build_record(validated, hosts, start, booking_id, now, status, validated.limit_keys[index])
             record.recurring_booking_uid = series_uid
             if round_robin_host is not None and validated.loaded.round_robin_period:
@@ -310,6 +318,7 @@ def create_single_seat(validated: ValidatedBooking, store: BookingStore, now: da
             round_robin=[RoundRobinIncrement(*records[0].round_robin_key, delta=len(records))]
             if records[0].round_robin_key else [],
             payments=[payment] if payment else [],
+            rate_windows=enriched.request.rate_windows,
             events=[new_event(detail_type, r, occurred_at=now, context=context_of(r)) for r in records],  # type: ignore[arg-type]
         )
 
@@ -329,27 +338,25 @@ def limit_error(reached: LimitReached) -> DomainError:
 
 
 # -- seats ----------------------------------------------------------------------------------------------------------
-def seat_of(enriched: EnrichedBooking, booking_uid: str, now: datetime) -> Seat:
-    attendee = enriched.request.input.attendee
+def seat_of(enriched: EnrichedBooking, booking_uid: str, now: datetime, guests: list[str] | None = None) -> Seat:
+    """The attendee's seat: their own details, guests, metadata and answers (no other seat holder sees them)."""
+    data = enriched.request.input
+    attendee = data.attendee
     return Seat(
         seat_uid=new_uid(),
         booking_uid=booking_uid,
         attendee=Attendee(name=attendee.name, email=attendee.email, time_zone=attendee.time_zone,
                           language=attendee.language, phone_number=attendee.phone_number),
         created_at=iso_z(now),
+        guests=list(enriched.guests if guests is None else guests),
+        metadata=dict(data.metadata),
+        booking_fields_responses=dict(data.booking_fields_responses),
     )
 
 
-def seated_view(record: BookingRecord, seats: list[Seat], seat: Seat | None, taken: int) -> BookingRecord:
-    """A seated booking as one attendee sees it: their seat, and the others only with showAttendeeInfo."""
-    view = record.model_copy(deep=True)
-    shown = [s.attendee for s in seats] if record.show_attendee_info else []
-    if seat is not None and seat.attendee not in shown:
-        shown.insert(0, seat.attendee)
-    view.attendees = shown
-    view.seat_uid = seat.seat_uid if seat else None
-    view.seats_remaining = max((record.seats_capacity or 0) - taken, 0)
-    return view
+def _without_private_data(record: BookingRecord) -> None:
+    """A seated booking's record keeps no attendee's own data: every seat keeps its own."""
+    record.guests, record.metadata, record.booking_fields_responses = [], {}, {}
 
 
 def open_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -> CreatedBooking:
@@ -357,9 +364,10 @@ def open_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -
     enriched = validated.loaded.enriched
     start = validated.starts[0]
     hosts = validated.hosts_for(validated.round_robin_ranking[0] if validated.round_robin_ranking else None)
-    booking_id = enriched.booking_ids[0] if enriched.booking_ids else 0
+    booking_id = reserve_ids(enriched, store, 1)[0]
     record = build_record(validated, hosts, start, booking_id, now, "accepted", validated.limit_keys[0])
-    seat = seat_of(enriched, record.uid, now)
+    seat = seat_of(enriched, record.uid, now, guests=record.guests)
+    _without_private_data(record)
     capacity = record.seats_capacity or 1
     view = seated_view(record, [seat], seat, taken=1)
     if enriched.is_dry_run:
@@ -369,6 +377,7 @@ def open_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -
         creates=[new_booking(record, enriched, start, None)],
         seat_opens=[SeatOpen(slot=slot, seat=seat)],
         limits=limit_deltas(enriched.event_type, [record], []),
+        rate_windows=enriched.request.rate_windows,
         events=[new_event("bookingCreated", view, occurred_at=now, context=context_of(record, seat.seat_uid))],
     ))
     return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)
@@ -389,6 +398,7 @@ def join_seat(
         return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)
     store.write(BookingWrite(
         seat_joins=[SeatJoin(slot=slot, seat=seat)],
+        rate_windows=enriched.request.rate_windows,
         events=[new_event("bookingCreated", view, occurred_at=now, context=context_of(record, seat.seat_uid))],
     ))
     return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)
@@ -404,10 +414,10 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
     assert rescheduling is not None
     original = rescheduling.original
     status, _ = status_of(enriched, paid=original.paid)
+    booking_id = reserve_ids(enriched, store, 1)[0]
 
     def attempt(round_robin_host: int | None) -> tuple[list[BookingRecord], BookingWrite | None]:
         hosts = validated.hosts_for(round_robin_host)
-        booking_id = enriched.booking_ids[0] if enriched.booking_ids else 0
         record = build_record(validated, hosts, validated.starts[0], booking_id, now, status, validated.limit_keys[0])
         record.rescheduled_from_uid = original.uid
         record.rescheduling_reason = rescheduling.reason
@@ -476,11 +486,12 @@ def reschedule_seat(
     else:
         assert validated is not None
         hosts = validated.hosts_for(validated.round_robin_ranking[0] if validated.round_robin_ranking else None)
-        booking_id = enriched.booking_ids[0] if enriched.booking_ids else 0
+        booking_id = reserve_ids(enriched, store, 1)[0]
         record = build_record(validated, hosts, validated.starts[0], booking_id, now, "accepted",
                               validated.limit_keys[0])
         record.rescheduled_from_uid = original.uid
-        seat = seat_of(enriched, record.uid, now)
+        seat = seat_of(enriched, record.uid, now, guests=record.guests)
+        _without_private_data(record)
         slot = SeatSlot(enriched.event_type.id, validated.starts[0], record.uid, taken=1,
                         capacity=record.seats_capacity or 1)
         plan.creates.append(new_booking(record, enriched, validated.starts[0], None))

@@ -33,7 +33,9 @@ def needs_confirmation(event_type: EventType, start_min: int, now_min: int) -> b
     return start_min - now_min < policy.notice_threshold.minutes()
 
 
-def enrich(request: BookingRequest, store: BookingStore, event_type_id: int) -> EnrichedBooking:
+def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
+           admit: Callable[[], None] | None = None) -> EnrichedBooking:
+    """One round of reads keyed by the request (and `admit`, the request's abuse-limit check, beside them)."""
     data = request.input
     rescheduling = request.rescheduling
     dup_key = duplicate_key(event_type_id, request.start_min, data.attendee.email)
@@ -50,20 +52,15 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int) -> 
         seat_email=data.attendee.email,
     )
     calls: list[Callable[[], Any]] = [lambda: store.fetch_request_data(keys)]
-    wanted_ids = 0 if data.is_dry_run else (data.recurrence_count or 1)
-    if wanted_ids:
-        calls.append(lambda: store.next_booking_ids(wanted_ids))  # alongside the reads: no extra round trip
-    results = gather(calls)
-    found = results[0]
+    if admit is not None:
+        calls.append(admit)  # the abuse-limit counter, in the same round as the reads: no extra round trip
+    found = gather(calls)[0]
     event_type = found.event_type
     if event_type is None:
         raise DomainError("event_type_not_found", f"event type {event_type_id} not found")
 
     is_recurring = event_type.recurrence is not None and rescheduling is None
     count = (data.recurrence_count or event_type.recurrence.occurrences) if is_recurring and event_type.recurrence else 1
-    ids = list(results[1]) if wanted_ids else []
-    if not data.is_dry_run and len(ids) < count:
-        ids += store.next_booking_ids(count - len(ids))  # a series without recurrenceCount: its default length
 
     length = data.length_in_minutes or event_type.length_in_minutes
     is_seated = event_type.seats is not None
@@ -79,7 +76,6 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int) -> 
         event_type=event_type,
         length=length,
         end_min=request.start_min + length,
-        booking_ids=ids,
         occurrence_count=count,
         duplicate_key=None if is_seated else dup_key,
         duplicate_uid=None if is_seated else found.duplicate_uid,

@@ -13,8 +13,9 @@ from datetime import datetime
 
 from booking_core.concurrency import gather
 from booking_core.domain.bookings import AttendeeInput, CreateBookingInput, RescheduleInput, is_active
+from booking_core.domain.abuse import RateWindow, too_many
 from booking_core.errors import DomainError, invalid, not_found
-from booking_core.observability import count, logger, mask_email, phase_timer
+from booking_core.observability import count, logger, mask_email, mask_uid, phase_timer
 from booking_core.pipeline.availability import load_availability
 from booking_core.pipeline.context import CreatedBooking, EnrichedBooking, Rescheduling
 from booking_core.pipeline.creation import (
@@ -35,6 +36,7 @@ from booking_core.ports import (
     SeatsFull,
     SeatSlot,
     SeatSlotOpened,
+    RateLimited,
     SlotTaken,
     TransactionTooLarge,
     WriteContention,
@@ -53,7 +55,7 @@ def _outcome(action: str, event_type_id: int | None, email: str | None) -> Itera
             count("BookingsCreated", len(outcome.bookings), action=action)
             logger.info(
                 f"booking {action}",
-                extra={"booking_uid": outcome.booking.uid, "event_type_id": event_type_id,
+                extra={"booking_uid": mask_uid(outcome.booking.uid), "event_type_id": event_type_id,
                        "attendee": mask_email(email), "status": outcome.booking.status,
                        "occurrences": len(outcome.bookings)},
             )
@@ -67,20 +69,44 @@ def _outcome(action: str, event_type_id: int | None, email: str | None) -> Itera
 
 
 def create_booking(
-    data: CreateBookingInput, store: BookingStore, now: datetime, signed_in_email: str | None = None
+    data: CreateBookingInput,
+    store: BookingStore,
+    now: datetime,
+    signed_in_email: str | None = None,
+    admit: Callable[[], None] | None = None,
+    email_window: RateWindow | None = None,
 ) -> CreatedBooking:
+    """Book. `admit` is the request's per-IP abuse check (run beside the first reads), `email_window` the per-email
+    window the new booking counts in (written in its transaction); both refuse with 429 and write nothing."""
     with _outcome("created", data.event_type_id, data.attendee.email) as done:
-        outcome = _create(data, store, now, signed_in_email)
+        try:
+            outcome = _create(data, store, now, signed_in_email, _once(admit), email_window)
+        except RateLimited as limited:
+            raise too_many(limited.window, now) from None
         done(outcome)
         return outcome
 
 
-def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed_in_email: str | None) -> CreatedBooking:
+def _once(check: Callable[[], None] | None) -> Callable[[], None] | None:
+    """A check that runs at most once however often the phases are retried (a seated booking opened meanwhile)."""
+    if check is None:
+        return None
+    pending = [check]
+
+    def run() -> None:
+        if pending:
+            pending.pop()()
+
+    return run
+
+
+def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed_in_email: str | None,
+            admit: Callable[[], None] | None, email_window: RateWindow | None) -> CreatedBooking:
     for _ in range(_SEAT_ATTEMPTS):
         with phase_timer("validation"):
-            request = validate(data, now, signed_in_email)
+            request = validate(data, now, signed_in_email, email_window=email_window)
         with phase_timer("enrichment"):
-            enriched = enrich(request, store, data.event_type_id)
+            enriched = enrich(request, store, data.event_type_id, admit)
         with phase_timer("enriched_validation"):
             check_enriched(enriched)
             existing = _existing(enriched.duplicate_uid, store)
@@ -164,10 +190,16 @@ def _seat_errors(action: Callable[[], CreatedBooking]) -> CreatedBooking:
 
 
 def reschedule_booking(
-    uid: str, data: RescheduleInput, store: BookingStore, now: datetime, signed_in_email: str | None = None
+    uid: str,
+    data: RescheduleInput,
+    store: BookingStore,
+    now: datetime,
+    signed_in_email: str | None = None,
+    admit: Callable[[], None] | None = None,
 ) -> CreatedBooking:
-    """The reschedule flows: the original's attendee books the new start through the same phases."""
-    original, seats = gather([lambda: store.get_booking(uid), lambda: store.seats(uid)])
+    """The reschedule flows: the original's attendee books the new start through the same phases. `admit` (the
+    per-IP abuse check) runs beside the first read."""
+    original, seats, *_ = gather([lambda: store.get_booking(uid), lambda: store.seats(uid), *([admit] if admit else [])])
     if original is None:
         raise not_found("booking_not_found_error", f"booking {uid}")
     seat = slot = None
@@ -182,16 +214,17 @@ def reschedule_booking(
     elif data.seat_uid:
         raise invalid("seatUid", "this booking has no seats")
     attendee = seat.attendee if seat else original.attendees[0]
+    own = seat if seat else original  # a seat moves with its own guests, metadata and answers
     request_input = CreateBookingInput(
         start=data.start,
         event_type_id=original.event_type_id,
         attendee=AttendeeInput(name=attendee.name, email=attendee.email, time_zone=attendee.time_zone,
                                language=attendee.language, phone_number=attendee.phone_number),
-        guests=original.guests,
+        guests=own.guests,
         length_in_minutes=original.duration,
         location=original.location,
-        metadata=original.metadata,
-        booking_fields_responses=original.booking_fields_responses,
+        metadata=own.metadata,
+        booking_fields_responses=own.booking_fields_responses,
     )
     rescheduling = Rescheduling(original=original, seat=seat, seat_slot=slot,
                                 rescheduled_by=data.rescheduled_by, reason=data.rescheduling_reason)

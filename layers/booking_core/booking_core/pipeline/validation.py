@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from booking_core.domain.abuse import RateWindow
 from booking_core.domain.access import lookup_keys, strongest
 from booking_core.domain.bookings import CreateBookingInput, is_active
 from booking_core.domain.common import normalize_email
@@ -17,6 +18,7 @@ def validate(
     now: datetime,
     signed_in_email: str | None = None,
     rescheduling: Rescheduling | None = None,
+    email_window: RateWindow | None = None,
 ) -> BookingRequest:
     """Schema validation happened at the edge (pydantic, phonenumbers); here: a start in the past is refused
     before any other time rule."""
@@ -29,6 +31,7 @@ def validate(
         now_min=to_minutes(now),
         signed_in_email=signed_in_email,
         rescheduling=rescheduling,
+        email_window=email_window,
     )
 
 

@@ -27,6 +27,7 @@ from booking_core.ports import (
     LimitCount,
     LimitReached,
     PaymentAlreadySettled,
+    RateLimited,
     RequestData,
     RequestKeys,
     Seat,
@@ -38,7 +39,8 @@ from booking_core.ports import (
     TransactionTooLarge,
     WriteContention,
 )
-from booking_core.repositories.counters import next_ids
+from booking_core.repositories.abuse import counted
+from booking_core.repositories.counters import booking_ids
 from booking_core.repositories.entities import UserRepository
 from booking_core.repositories.tables import (
     BlocklistItem,
@@ -117,6 +119,9 @@ def _seat_from(item: SeatItem) -> Seat:
         booking_uid=doc["bookingUid"],
         attendee=Attendee.model_validate(doc["attendee"]),
         created_at=doc["createdAt"],
+        guests=list(doc.get("guests") or []),
+        metadata=dict(doc.get("metadata") or {}),
+        booking_fields_responses=dict(doc.get("bookingFieldsResponses") or {}),
     )
 
 
@@ -126,6 +131,9 @@ def _seat_doc(seat: Seat) -> dict[str, Any]:
         "bookingUid": seat.booking_uid,
         "attendee": seat.attendee.model_dump(mode="json", by_alias=True),
         "createdAt": seat.created_at,
+        "guests": seat.guests,
+        "metadata": seat.metadata,
+        "bookingFieldsResponses": seat.booking_fields_responses,
     }
 
 
@@ -187,7 +195,7 @@ class DynamoBookingStore:
         )
 
     def next_booking_ids(self, count: int = 1) -> list[int]:
-        return next_ids("booking", count)
+        return booking_ids.take(count)
 
     def get_booking(self, uid: str) -> BookingRecord | None:
         try:
@@ -304,6 +312,8 @@ def _failure(failed: list[tuple[str, Any]]) -> Exception:
             return error
     if "limit" in kinds:
         return LimitReached(next(info for kind, info in failed if kind == "limit"))
+    if "rate" in kinds:
+        return RateLimited(next(info for kind, info in failed if kind == "rate"))
     return StaleBooking(f"condition failed on {sorted(kinds)}")
 
 
@@ -488,6 +498,10 @@ class _Operations:
             ops.add(_Op("put", PaymentItem(f"PAYMENT#{payment.payment_uid}", "PAYMENT",
                                            doc=payment.model_dump(mode="json", by_alias=True), status=payment.status),
                         ("payment", payment.payment_uid), condition))
+
+        for window in plan.rate_windows:
+            item, actions, condition = counted(window)
+            ops.add(_Op("update", item, ("rate", window), condition, actions))
 
         for event in plan.events:
             ops.outbox.append(_Op("put", OutboxItem(event.event_id, detail_type=event.detail_type,

@@ -22,11 +22,17 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | booking-limit counter    | LIMIT#<typeId>#<period>            | LIMIT                       |
 | booker's bookings        | BOOKER#<typeId>#<email>            | <startMin:010>#<uid>        |
 | seat slot / seat guard   | SEATSLOTS#<typeId>                 | <startMin:010>[#<email>]    |
+| abuse-limit window       | RATE#<ip|email>#<subject>#<start>  | RATE                        |
 | blocklist entry          | BLOCK#<type>#<value>               | BLOCK                       |
 | blocklist listing        | BLOCKLIST                          | <id:010>                    |
 | routing form response    | ROUTINGRESPONSE#<id>               | ROUTINGRESPONSE             |
 | payment                  | PAYMENT#<paymentUid>               | PAYMENT                     |
+| private-link use marker  | LINKUSE#<linkId>#<bookingUid>      | LINKUSE                     |
 | webhooks                 | see repositories/webhooks.py       |                             |
+
+`expiresAt` (epoch seconds) is the table's TTL attribute (template.yaml): DynamoDB deletes an item some time after
+that moment (typically within a few days), so readers that care about the exact moment compare it themselves. Items
+without it never expire. Webhook delivery records carry it (see repositories/webhooks.py).
 
 A user's configuration (profile, schedules) shares the "P#" prefix, so one Query loads it; their bookings and locks
 sit beside it in the same partition, so a host's busy time over a window is one Query too.
@@ -52,6 +58,8 @@ from pynamodb.models import Model
 from booking_core.config import settings
 
 _settings = settings()
+# The main table's TTL attribute (TimeToLiveSpecification in template.yaml).
+TTL_ATTRIBUTE = "expiresAt"
 
 
 class _Meta:
@@ -91,7 +99,7 @@ class CalendarConnectionItem(Item, discriminator="calendar_connection"):
     """pk USER#<id>, sk P#CALENDAR#<id>: loaded with the host's profile and schedules in one Query."""
 
     doc = JSONAttribute()
-    credentials = UnicodeAttribute()  # encrypted (booking_core.calendars.crypto)
+    credentials = UnicodeAttribute()  # sealed (booking_core.crypto, purpose calendar-credentials)
 
 
 class ConferencingConnectionItem(Item, discriminator="conferencing_connection"):
@@ -100,7 +108,7 @@ class ConferencingConnectionItem(Item, discriminator="conferencing_connection"):
 
     doc = JSONAttribute()
     connection_id = NumberAttribute()  # conditions: a replaced connection's late writes do not land
-    credentials = UnicodeAttribute()  # encrypted (booking_core.calendars.crypto)
+    credentials = UnicodeAttribute()  # sealed (booking_core.crypto, purpose conferencing-credentials)
 
 
 class ScheduleItem(Item, discriminator="schedule"):
@@ -182,6 +190,13 @@ class SeatGuardItem(Item, discriminator="seat_guard"):
     seat_uid = UnicodeAttribute()
 
 
+class RateCounterItem(Item, discriminator="rate_counter"):
+    """An abuse-limit window's count; DynamoDB's TTL removes it after `expiresAt` (epoch seconds)."""
+
+    count = NumberAttribute(default=0)
+    expires_at = NumberAttribute(attr_name="expiresAt", null=True)
+
+
 class BlocklistItem(Item, discriminator="blocklist"):
     doc = JSONAttribute()
 
@@ -201,7 +216,8 @@ class PaymentItem(Item, discriminator="payment"):
 
 
 class WebhookItem(Item, discriminator="webhook"):
-    doc = JSONAttribute()
+    doc = JSONAttribute()  # never the secret (items written before secrets were sealed may still hold it here)
+    sealed_secret = UnicodeAttribute(null=True, attr_name="sealedSecret")  # booking_core.crypto, webhook-secret
 
 
 class WebhookIndexItem(Item, discriminator="webhook_index"):
@@ -212,6 +228,7 @@ class DeliveryItem(Item, discriminator="webhook_delivery"):
     doc = JSONAttribute()
     status = UnicodeAttribute()
     attempts = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True, attr_name=TTL_ATTRIBUTE)
 
 
 class OutboxItem(Model):

@@ -6,17 +6,26 @@
 | listing           | WEBHOOKS                        | <id:010>             |
 | scope index       | WEBHOOKSCOPE#<all|eventType#n|user#n> | <id:010>       |
 | delivery          | WEBHOOK#<id>                    | DELIVERY#<deliveryId>|
+
+A webhook's signing secret is stored sealed (booking_core.crypto, purpose webhook-secret) in `sealedSecret`, never in
+`doc`; it is opened only where a delivery is signed (`signing_secret`). Items written before secrets were sealed keep
+the plain secret in `doc`: they still sign (the plain value is used as is) and are sealed the next time they are saved.
+
+Delivery records expire: `expiresAt` (the table's TTL attribute) is set DELIVERY_RETENTION_DAYS after the delivery
+was recorded, and listings leave out records past that moment even before DynamoDB deletes them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from booking_core.concurrency import gather
+from booking_core.crypto import WEBHOOK_SECRET, seal, unseal
 from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput
 from booking_core.repositories.bookings import batch_get
 from booking_core.repositories.counters import next_id
@@ -31,6 +40,9 @@ from booking_core.repositories.tables import (
 from booking_core.timeutil import iso_z
 
 
+DELIVERY_RETENTION_DAYS = 30
+
+
 def _key(webhook_id: int) -> tuple[str, str]:
     return f"WEBHOOK#{webhook_id}", "WEBHOOK"
 
@@ -43,12 +55,23 @@ def _delivery_from(item: DeliveryItem) -> Delivery:
     return Delivery.model_validate({**item.doc, "status": item.status, "attempts": int(item.attempts)})
 
 
+def _webhook_item(webhook: Webhook) -> WebhookItem:
+    """The stored form: the secret sealed beside the document, never inside it."""
+    sealed = seal({"secret": webhook.secret}, WEBHOOK_SECRET) if webhook.secret is not None else webhook.sealed_secret
+    return WebhookItem(*_key(webhook.id), doc=webhook.model_dump(mode="json", by_alias=True,
+                                                                 exclude={"secret", "sealed_secret"}),
+                       sealed_secret=sealed)
+
+
+def _webhook_from(item: WebhookItem) -> Webhook:
+    return Webhook.model_validate({**item.doc, "sealedSecret": item.sealed_secret})
+
+
 class WebhookRepository:
     def create(self, data: WebhookInput, now: datetime) -> Webhook:
         webhook = Webhook(**data.model_dump(), id=next_id("webhook"), created_at=now)
         with TransactWrite(connection=connection()) as tx:
-            tx.save(WebhookItem(*_key(webhook.id), doc=webhook.model_dump(mode="json", by_alias=True)),
-                    condition=Item.pk.does_not_exist())
+            tx.save(_webhook_item(webhook), condition=Item.pk.does_not_exist())
             tx.save(WebhookIndexItem("WEBHOOKS", minute_key(webhook.id), webhook_id=webhook.id))
             tx.save(WebhookIndexItem(f"WEBHOOKSCOPE#{webhook.scope}", minute_key(webhook.id), webhook_id=webhook.id))
         return webhook
@@ -58,12 +81,19 @@ class WebhookRepository:
             item = WebhookItem.get(*_key(webhook_id), consistent_read=True)
         except DoesNotExist:
             return None
-        return Webhook.model_validate(item.doc)
+        return _webhook_from(item)
 
     def save(self, webhook: Webhook) -> None:
-        WebhookItem(*_key(webhook.id), doc=webhook.model_dump(mode="json", by_alias=True)).save(
-            condition=Item.pk.exists()
-        )
+        _webhook_item(webhook).save(condition=Item.pk.exists())
+
+    @staticmethod
+    def signing_secret(webhook: Webhook) -> str | None:
+        """The plain secret deliveries are signed with (opened here, and only here)."""
+        if webhook.secret is not None:  # being set now, or an item stored before secrets were sealed
+            return webhook.secret
+        if webhook.sealed_secret is None:
+            return None
+        return str(unseal(webhook.sealed_secret, WEBHOOK_SECRET)["secret"])
 
     def delete(self, webhook: Webhook) -> None:
         with TransactWrite(connection=connection()) as tx:
@@ -84,8 +114,7 @@ class WebhookRepository:
         return self._load(sorted({int(item.webhook_id) for page in pages for item in page}))
 
     def _load(self, ids: list[int]) -> list[Webhook]:
-        found = [Webhook.model_validate(item.doc) for item in batch_get(_key(i) for i in ids)
-                 if isinstance(item, WebhookItem)]
+        found = [_webhook_from(item) for item in batch_get(_key(i) for i in ids) if isinstance(item, WebhookItem)]
         return sorted(found, key=lambda webhook: webhook.id)
 
     # -- deliveries ----------------------------------------------------------------------------------------------
@@ -93,9 +122,11 @@ class WebhookRepository:
         """Record a delivery once per (event, webhook, trigger): False when it already exists."""
         doc = delivery.model_dump(mode="json", by_alias=True, exclude={"status", "attempts"})
         doc["body"] = delivery.body
+        expires = delivery.created_at + timedelta(days=DELIVERY_RETENTION_DAYS)
         try:
             DeliveryItem(*_delivery_key(delivery.webhook_id, delivery.id), doc=doc, status=delivery.status,
-                         attempts=delivery.attempts).save(condition=Item.pk.does_not_exist())
+                         attempts=delivery.attempts, expires_at=int(expires.timestamp())
+                         ).save(condition=Item.pk.does_not_exist())
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
@@ -111,7 +142,9 @@ class WebhookRepository:
 
     def deliveries(self, webhook_id: int) -> list[Delivery]:
         items = DeliveryItem.query(f"WEBHOOK#{webhook_id}", DeliveryItem.sk.startswith("DELIVERY#"), consistent_read=True)
-        return sorted((_delivery_from(item) for item in items), key=lambda d: (d.created_at, d.id))
+        now = time.time()
+        current = (item for item in items if item.expires_at is None or item.expires_at > now)
+        return sorted((_delivery_from(item) for item in current), key=lambda d: (d.created_at, d.id))
 
     def claim_attempt(self, delivery: Delivery, attempt: int) -> bool:
         """Take attempt number `attempt` (only if no other worker took it and it is not settled)."""

@@ -5,23 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from booking_core.concurrency import gather
+from booking_core.domain.seats import host_view, seated_view
 from booking_core.errors import not_found
-from booking_core.pipeline.creation import seated_view
 from booking_core.ports import BookingStore
 
 
 def get_booking(store: BookingStore, uid: str, seat_uid: str | None = None, admin: bool = False) -> dict[str, Any]:
-    """A booking by uid. For a seated booking: the caller's seat (`seatUid`), the other attendees only with
-    showAttendeeInfo or the admin key, and the seats remaining."""
+    """A booking by uid. For a seated booking: the caller's own seat (`seatUid`), other attendees' names only with
+    showAttendeeInfo, every attendee in full only with the admin key; and the seats remaining."""
     record, seats = gather([lambda: store.get_booking(uid), lambda: store.seats(uid)])
     if record is None:
-        raise not_found("booking_not_found_error", f"booking {uid}")
+        raise not_found("booking_not_found_error", "booking")
     if not record.is_seated:
         return record.public()
+    if admin and not seat_uid:
+        return host_view(record, seats).public()
     seat = next((s for s in seats if s.seat_uid == seat_uid), None) if seat_uid else None
     if seat_uid and seat is None:
-        raise not_found("booking_not_found_error", f"seat {seat_uid} of booking {uid}")
-    view = seated_view(record, seats, seat, taken=len(seats))
-    if admin:
-        view.attendees = [s.attendee for s in seats]
-    return view.public()
+        raise not_found("booking_not_found_error", "seat")
+    return seated_view(record, seats, seat, taken=len(seats)).public()

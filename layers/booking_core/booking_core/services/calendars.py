@@ -3,11 +3,12 @@ half is services/meetings.py)."""
 
 from __future__ import annotations
 
+import http.client
 from datetime import datetime
 from typing import Any
 
-from booking_core.calendars.base import CalendarAuthError, CalendarError, Credentials, EventRef
-from booking_core.calendars.crypto import decrypt, encrypt
+from booking_core.calendars.base import CalendarAuthError, CalendarError, CalendarInfo, Credentials, EventRef
+from booking_core.crypto import CALENDAR_CREDENTIALS, seal, unseal
 from booking_core.calendars.providers import provider_for
 from booking_core.domain.bookings import (
     CALENDAR_REFERENCE_TYPE,
@@ -17,6 +18,9 @@ from booking_core.domain.bookings import (
     is_active,
 )
 from booking_core.domain.calendars import (
+    MAX_CALENDAR_ID,
+    MAX_CALENDAR_NAME,
+    MAX_CALENDARS,
     CalDAVConnect,
     CalendarConnection,
     CalendarEntry,
@@ -35,6 +39,16 @@ from booking_core.repositories.entities import CalendarConnectionRepository, Use
 from booking_core.timeutil import to_minutes
 
 
+def _kept(calendars: list[CalendarInfo]) -> list[CalendarEntry]:
+    """What a connection keeps of the calendars a provider listed (the bounds in domain/calendars.py)."""
+    usable = [c for c in calendars if 0 < len(c.external_id) <= MAX_CALENDAR_ID]
+    if len(usable) > MAX_CALENDARS:
+        primary = [c for c in usable if c.primary][:1]
+        usable = primary + [c for c in usable if not c.primary][:MAX_CALENDARS - len(primary)]
+    return [CalendarEntry(external_id=c.external_id, name=c.name[:MAX_CALENDAR_NAME], primary=c.primary,
+                          owner=c.owner[:MAX_CALENDAR_NAME] if c.owner else None) for c in usable]
+
+
 class CalendarConnections:
     def __init__(self) -> None:
         self.repository = CalendarConnectionRepository()
@@ -49,22 +63,24 @@ class CalendarConnections:
         else:
             values = data.credentials.model_dump(by_alias=True)
         creds = Credentials(values)
+        field = "url" if data.type == "caldav" else "credentials"
         try:
             calendars = provider_for(data.type).list_calendars(creds)
         except CalendarAuthError as exc:
             raise invalid("password" if data.type == "caldav" else "credentials",
                           "the calendar refused these credentials") from exc
         except CalendarError as exc:
-            raise invalid("url" if data.type == "caldav" else "credentials", f"the calendar could not be read: {exc}") from exc
-        if not calendars:
-            raise invalid("url" if data.type == "caldav" else "credentials", "no calendar with events was found there")
-        entries = [CalendarEntry(external_id=c.external_id, name=c.name, primary=c.primary, owner=c.owner)
-                   for c in calendars]
+            raise invalid(field, f"the calendar could not be read: {exc}") from exc
+        except (ValueError, UnicodeError, http.client.HTTPException) as exc:  # nothing HTTP can carry
+            raise invalid(field, "not a usable address or credential") from exc
+        entries = _kept(calendars)
+        if not entries:
+            raise invalid(field, "no calendar with events was found there")
         destination = next((c.external_id for c in entries if c.primary), entries[0].external_id)
         connection = CalendarConnection(id=next_id("calendar_connection"), user_id=user_id, type=data.type,
                                         calendars=entries, selected_calendars=[c.external_id for c in entries],
                                         destination_calendar=destination, created_at=now)
-        self.repository.create(connection, encrypt(creds.values))
+        self.repository.create(connection, seal(creds.values, CALENDAR_CREDENTIALS))
         logger.info("calendar connected", extra={"user_id": user_id, "provider": data.type,
                                                  "calendars": len(entries)})
         return connection.public()
@@ -116,9 +132,9 @@ class CalendarSync:
 
     def _credentials(self, stored: StoredConnection) -> Credentials:
         """The connection's secrets; refreshed tokens are stored the moment they change."""
-        return Credentials(decrypt(stored.encrypted_credentials),
-                           on_change=lambda values: self.connections.save_credentials(stored.connection,
-                                                                                     encrypt(values)))
+        return Credentials(unseal(stored.encrypted_credentials, CALENDAR_CREDENTIALS),
+                           on_change=lambda values: self.connections.save_credentials(
+                               stored.connection, seal(values, CALENDAR_CREDENTIALS)))
 
     def created(self, booking_uid: str) -> bool:
         record = self.store.get_booking(booking_uid)

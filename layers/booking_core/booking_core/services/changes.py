@@ -3,6 +3,7 @@ also writes its event to the outbox."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,8 +11,9 @@ from booking_core.concurrency import gather
 from booking_core.domain.bookings import BookingRecord, CancelInput, is_active
 from booking_core.errors import DomainError, not_found
 from booking_core.events.contracts import EventContext, new_event
-from booking_core.observability import count, logger
-from booking_core.pipeline.creation import release_of, seated_view
+from booking_core.observability import count, logger, mask_uid
+from booking_core.domain.seats import host_view, seated_view
+from booking_core.pipeline.creation import release_of
 from booking_core.pipeline.enrichment import booker_key
 from booking_core.ports import (
     BookingStore,
@@ -45,30 +47,38 @@ def _undo_round_robin(record: BookingRecord, plan: BookingWrite) -> None:
         plan.round_robin.append(RoundRobinIncrement(*record.round_robin_key, delta=-1))
 
 
-def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime) -> dict[str, Any]:
-    """Cancel a booking (its slot is free at once) or, with seatUid, only that seat."""
-    record, seats = gather([lambda: store.get_booking(uid), lambda: store.seats(uid)])
+def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_host: bool = False,
+           admit: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Cancel a booking (its slot is free at once) or, with seatUid, only that seat. Cancelling every seat of a
+    seated booking is the host's decision (`by_host`: the admin key), never one seat holder's. `admit` (the per-IP
+    abuse check) runs beside the first read."""
+    record, seats, *_ = gather([lambda: store.get_booking(uid), lambda: store.seats(uid), *([admit] if admit else [])])
     if record is None:
-        raise not_found("booking_not_found_error", f"booking {uid}")
+        raise not_found("booking_not_found_error", "booking")
     if data.seat_uid:
         return _cancel_seat(store, record, seats, data, now)
+    if record.is_seated and not by_host:
+        raise DomainError("forbidden_error", "a seat holder cancels their own seat (seatUid); only the host cancels "
+                                             "the whole booking")
     if not is_active(record.status):
-        return record.public()  # already cancelled or rejected: nothing changes, no event
+        return (host_view(record, seats) if record.is_seated else record).public()  # nothing changes, no event
     updated = record.model_copy(deep=True)
     updated.status, updated.cancellation_reason, updated.updated_at = "cancelled", data.cancellation_reason, now
     updated.ical_sequence += 1
     release = release_of(record, updated, _key(record))
+    seen = updated  # what the event and the answer show: for a seated booking, the host's view of every seat
     if record.is_seated:
         release.seat_slot = SeatSlot(record.event_type_id, to_minutes(record.start), record.uid, len(seats),
                                      record.seats_capacity or 1)
         release.seats = seats
+        seen = host_view(updated, seats)
     plan = BookingWrite(releases=[release], limits=limit_deltas_for_release(record),
-                        events=[new_event("bookingCancelled", updated, occurred_at=now,
-                                          context=EventContext(triggered_by="booker"))])
+                        events=[new_event("bookingCancelled", seen, occurred_at=now,
+                                          context=EventContext(triggered_by="host" if by_host else "booker"))])
     _undo_round_robin(record, plan)
     _commit(store, plan, "cancelled")
-    logger.info("booking cancelled", extra={"booking_uid": uid})
-    return updated.public()
+    logger.info("booking cancelled", extra={"booking_uid": mask_uid(uid)})
+    return seen.public()
 
 
 def limit_deltas_for_release(record: BookingRecord) -> list[LimitDelta]:
@@ -79,7 +89,7 @@ def limit_deltas_for_release(record: BookingRecord) -> list[LimitDelta]:
 def _cancel_seat(store: BookingStore, record: BookingRecord, seats: list, data: CancelInput, now: datetime) -> dict[str, Any]:
     seat = next((s for s in seats if s.seat_uid == data.seat_uid), None)
     if seat is None:
-        raise not_found("booking_not_found_error", f"seat {data.seat_uid} of booking {record.uid}")
+        raise not_found("booking_not_found_error", "seat")
     if not is_active(record.status):
         return record.public()
     closing = len(seats) == 1

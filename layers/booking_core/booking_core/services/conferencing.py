@@ -1,14 +1,16 @@
 """Conferencing connections of a host (management): the Zoom account their Zoom meetings are made with. One per
-type: connecting again replaces it. Credentials are checked with the provider, stored encrypted, never returned."""
+type: connecting again replaces it. Credentials are checked with the provider, sealed
+(`crypto.CONFERENCING_CREDENTIALS`) and never returned."""
 
 from __future__ import annotations
 
+import http.client
 from datetime import datetime
 from typing import Any
 
 from booking_core.calendars.base import CalendarAuthError, CalendarError, Credentials
-from booking_core.calendars.crypto import encrypt
 from booking_core.conferencing import meeting_app
+from booking_core.crypto import CONFERENCING_CREDENTIALS, seal
 from booking_core.domain.calendars import ConferencingConnection, ZoomConnect
 from booking_core.errors import invalid, not_found
 from booking_core.observability import logger
@@ -34,9 +36,11 @@ class ConferencingConnections:
             raise invalid("credentials", f"{data.type} refused these credentials") from exc
         except CalendarError as exc:
             raise invalid("credentials", f"{data.type} could not be reached with these credentials: {exc}") from exc
+        except (ValueError, UnicodeError, http.client.HTTPException) as exc:  # nothing HTTP can carry
+            raise invalid("credentials", "not a usable credential") from exc
         connection = ConferencingConnection(id=next_id("conferencing_connection"), user_id=user_id, type=data.type,
                                             created_at=now)
-        self.repository.put(connection, encrypt(creds.values))
+        self.repository.put(connection, seal(creds.values, CONFERENCING_CREDENTIALS))
         logger.info("conferencing connected", extra={"user_id": user_id, "provider": data.type})
         return connection.public()
 

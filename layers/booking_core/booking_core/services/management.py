@@ -7,6 +7,7 @@ from typing import Any
 from booking_core.config import LOCK_BUCKET_MINUTES, MAX_TRANSACTION_ITEMS
 from booking_core.domain.event_types import EventType, EventTypeInput, EventTypePatch
 from booking_core.domain.users import Schedule, ScheduleInput, SchedulePatch, User, UserInput, UserPatch
+from booking_core.domain.common import merged
 from booking_core.errors import DomainError, invalid, not_found
 from booking_core.repositories.entities import (
     ConcurrentUpdate,
@@ -60,7 +61,7 @@ class Management:
     def patch_user(self, user_id: int, patch: UserPatch) -> dict[str, Any]:
         for _ in range(_ATTEMPTS):
             user, version = self._user(user_id)
-            updated = User.model_validate({**user.model_dump(), **patch.model_dump(exclude_unset=True)})
+            updated = merged(User, user, patch)
             try:
                 self.users.save(updated, version)
             except ConcurrentUpdate:
@@ -94,7 +95,7 @@ class Management:
         for _ in range(_ATTEMPTS):
             schedule, version = self._schedule(schedule_id)
             changes = patch.model_dump(exclude_unset=True)
-            updated = Schedule.model_validate({**schedule.model_dump(), **changes})
+            updated = merged(Schedule, schedule, patch)
             user, user_version = self._user(schedule.user_id)
             make_default = user if changes.get("is_default") and user.default_schedule_id != schedule.id else None
             try:
@@ -122,11 +123,7 @@ class Management:
     def patch_event_type(self, event_type_id: int, patch: EventTypePatch) -> dict[str, Any]:
         for _ in range(_ATTEMPTS):
             current, version = self._event_type(event_type_id)
-            merged = {**current.model_dump(), **patch.model_dump(exclude_unset=True)}
-            try:
-                updated = EventType.model_validate(merged)
-            except ValueError as exc:
-                raise _as_invalid(exc) from exc
+            updated = merged(EventType, current, patch)
             self._check_event_type(updated)
             try:
                 self.event_types.save(updated, version)
@@ -162,12 +159,3 @@ class Management:
                 f"{MAX_TRANSACTION_ITEMS} one transaction allows: shorten it, its buffers, or its fixed hosts",
             )
 
-
-def _as_invalid(exc: ValueError) -> DomainError:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        items = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in errors()
-        ]
-        return DomainError("request_body_invalid_error", items[0]["message"], {"errors": items})
-    return DomainError("request_body_invalid_error", str(exc), {"errors": [{"field": "body", "message": str(exc)}]})

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from booking_core import clock
 from booking_core.calendars.base import CalendarError, Credentials
-from booking_core.calendars.crypto import decrypt, encrypt
 from booking_core.conferencing import APPS, CONFERENCING_CONNECTIONS, meeting_app
+from booking_core.crypto import CALENDAR_CREDENTIALS, CONFERENCING_CREDENTIALS, seal, unseal
 from booking_core.domain.bookings import (
     CALENDAR_REFERENCE_TYPE,
     CALENDAR_REFERENCES,
@@ -80,8 +80,9 @@ class MeetingSync:
             if found is None or (connection_id is not None and found[0].id != connection_id):
                 return None
             conferencing, sealed = found
-            creds = Credentials(decrypt(sealed), on_change=lambda values: self.conferencing.save_credentials(
-                conferencing, encrypt(values)))
+            creds = Credentials(unseal(sealed, CONFERENCING_CREDENTIALS),
+                                on_change=lambda values: self.conferencing.save_credentials(
+                                    conferencing, seal(values, CONFERENCING_CREDENTIALS)))
             return _Connection(conferencing.id, kind, creds)
         config = self.users.load_config(user_id)
         stored_list = config.calendars if config else []
@@ -94,8 +95,9 @@ class MeetingSync:
         calendar_id = connection.destination_calendar or next(
             (c.external_id for c in connection.calendars if c.primary), connection.calendars[0].external_id
             if connection.calendars else None)
-        creds = Credentials(decrypt(stored.encrypted_credentials), on_change=lambda values: self.calendars
-                            .save_credentials(connection, encrypt(values)))
+        creds = Credentials(unseal(stored.encrypted_credentials, CALENDAR_CREDENTIALS),
+                            on_change=lambda values: self.calendars.save_credentials(
+                                connection, seal(values, CALENDAR_CREDENTIALS)))
         return _Connection(connection.id, kind, creds, calendar_id,
                            is_destination=destination is not None and destination.connection.id == connection.id)
 

@@ -11,7 +11,7 @@ from booking_core.domain.bookings import Booking, BookingRecord
 from booking_core.emails import recipients_for, render, to_mime
 from booking_core.emails.render import Kind
 from booking_core.events.contracts import BookingEvent, ScheduledEvent
-from booking_core.observability import count, logger, mask_email
+from booking_core.observability import count, logger, mask_email, mask_uid
 from booking_core.ports import BookingStore
 from booking_core.scheduling import MomentScheduler, moment_detail, schedule_name
 
@@ -59,7 +59,7 @@ class NotificationService:
             self.mailer.send(to_mime(message, self.sender()), message.to)
             sent += 1
         count("EmailsSent", sent, kind=kind)
-        logger.info("emails sent", extra={"kind": kind, "booking_uid": booking.uid, "count": sent,
+        logger.info("emails sent", extra={"kind": kind, "booking_uid": mask_uid(booking.uid), "count": sent,
                                           "to": [mask_email(r.email) for r in recipients_for(booking, kind)]})
         return sent
 
@@ -116,7 +116,7 @@ class NotificationService:
         """A reminder fired: send it only if the booking is still accepted, to whoever holds it now."""
         record = self.store.get_booking(event.detail.booking_uid)
         if record is None or record.status != "accepted":
-            logger.info("reminder skipped", extra={"booking_uid": event.detail.booking_uid})
+            logger.info("reminder skipped", extra={"booking_uid": mask_uid(event.detail.booking_uid)})
             return 0
         if record.is_seated:
             record.attendees = [seat.attendee for seat in self.store.seats(record.uid)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from booking_core.domain.bookings import AssignmentReason
-from booking_core.observability import logger
+from booking_core.observability import logger, mask_uid
 from booking_core.pipeline.enrichment import booker_key
 from booking_core.ports import BookingStore, BookingWrite, StaleBooking, StatusChange
 from booking_core.repositories.access import RoutingResponseRepository
@@ -43,6 +43,6 @@ def record_assignment(store: BookingStore, responses: RoutingResponseRepository,
                                                            to_minutes(record.start), key)]))
         except StaleBooking:
             continue
-        logger.info("assignment reason recorded", extra={"booking_uid": booking_uid})
+        logger.info("assignment reason recorded", extra={"booking_uid": mask_uid(booking_uid)})
         return True
     return False

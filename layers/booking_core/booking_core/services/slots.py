@@ -39,7 +39,7 @@ def _bound(value: str, field: str, tz: Any, is_end: bool) -> int:
             day = date.fromisoformat(value)
             return local_midnight_minutes(day + timedelta(days=1) if is_end else day, tz)
         return to_minutes(parse_instant(value))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # 9999-12-31 has no next day: out of range, not a crash
         raise invalid(field, "must be a date (2026-12-01) or an ISO 8601 instant with an offset") from exc
 
 

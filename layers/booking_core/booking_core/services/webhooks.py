@@ -11,6 +11,7 @@ from typing import Any
 
 from booking_core import jobs, meeting_wait
 from booking_core.domain.bookings import BookingRecord
+from booking_core.domain.common import merged
 from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput, WebhookPatch
 from booking_core.errors import invalid, not_found
 from booking_core.events.contracts import BookingEvent
@@ -19,13 +20,9 @@ from booking_core.repositories.webhooks import WebhookRepository
 from booking_core.scheduling import moment_detail, schedule_name
 from booking_core.webhooks.payload import TRIGGERS, build_meeting_payload, build_payload, to_json
 from booking_core.webhooks.signing import headers_for
-from booking_core.webhooks.ssrf import UnsafeUrl, check_url
+from booking_core.webhooks.ssrf import UnsafeUrl, allow_private_targets, check_url
 
 DELIVERY_JOB = "deliverWebhook"
-
-
-def _allow_private() -> bool:
-    return os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false").lower() == "true"
 
 
 def max_attempts() -> int:
@@ -54,7 +51,7 @@ class WebhookService:
     @staticmethod
     def _check_target(url: str) -> None:
         try:
-            check_url(url, allow_private=_allow_private())
+            check_url(url, allow_private=allow_private_targets())
         except UnsafeUrl as exc:
             raise invalid("subscriberUrl", f"refused target: {exc}") from exc
 
@@ -73,7 +70,9 @@ class WebhookService:
         changes = patch.model_dump(exclude_unset=True)
         if "subscriber_url" in changes:
             self._check_target(changes["subscriber_url"])
-        updated = Webhook.model_validate({**current.model_dump(), **changes})
+        updated = merged(Webhook, current, patch)
+        if "secret" in changes:  # a new secret (or none) replaces the stored one
+            updated.sealed_secret = None
         self.repository.save(updated)
         return updated.public()
 
@@ -158,13 +157,14 @@ class WebhookService:
         attempt = int(job["attempt"])
         if webhook is None or delivery is None:
             return "gone"
+        secret = self.repository.signing_secret(webhook)  # before the claim: a failure here leaves the attempt free
         if not self.repository.claim_attempt(delivery, attempt):
             return "skipped"  # a duplicate job, or the delivery is already settled
         from booking_core.webhooks import delivery as transport  # the subscriber's job, not the API's
 
         body = delivery.body.encode()
-        result = transport.deliver(webhook.subscriber_url, body, headers_for(body, webhook.secret),
-                                   timeout=timeout_seconds(), allow_private=_allow_private())
+        result = transport.deliver(webhook.subscriber_url, body, headers_for(body, secret),
+                                   timeout=timeout_seconds(), allow_private=allow_private_targets())
         if result.delivered:
             status = "delivered"
         elif attempt >= max_attempts():

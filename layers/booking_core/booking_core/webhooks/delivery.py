@@ -1,4 +1,4 @@
-"""One webhook POST (CONTRACT.md section 5), standard library only.
+"""One webhook POST (CONTRACT.md section 5) through `booking_core.outbound`, standard library only.
 
 - The SSRF check runs again here, with the host name resolved afresh.
 - The connection goes to an address that check vetted: the name is never looked up a second time, so DNS rebinding
@@ -6,10 +6,9 @@
   https the original name is used for SNI and certificate verification.
 - No redirects: http.client never follows them and neither do we; a 3xx is a failed attempt.
 - `timeout` bounds the whole attempt (connect, TLS handshake, sending, waiting for the status line), not just each
-  socket operation, so a receiver that trickles bytes cannot hold a delivery open.
+  socket operation, so a receiver that trickles bytes cannot hold a delivery open. The body is never read.
 - 2xx = delivered; any other status, a timeout or a connection error = not delivered (the caller retries).
 - No proxy from the environment is used (http.client, not urllib's opener).
-The transport itself (pinned connection, deadline) is `booking_core.outbound`, shared with the calendar providers.
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from booking_core.outbound import send
-from booking_core.webhooks.ssrf import Resolver, UnsafeUrl, vet
+from booking_core import outbound
+from booking_core.webhooks.ssrf import Resolver, UnsafeUrl
 
 MIN_ATTEMPTS = 4  # the contract: at least 4 attempts in all
 
@@ -55,12 +54,10 @@ def deliver(
 ) -> DeliveryResult:
     """POST `body` with `headers` to `url`, once. `ssl_context` defaults to the system trust store."""
     try:
-        target = vet(url, allow_private=allow_private, resolve=resolve)
+        status = outbound.request("POST", url, allow_private=allow_private, resolve=resolve, body=body,
+                                  headers=headers, timeout=timeout, read_body=False, ssl_context=ssl_context).status
     except UnsafeUrl as exc:
         return DeliveryResult(None, f"refused: {exc.reason}", False)
-    try:
-        status = send("POST", target, body=body, headers=headers, timeout=timeout, read_body=False,
-                      ssl_context=ssl_context).status
     except (OSError, http.client.HTTPException) as exc:
         return _failure(exc)
     except ValueError as exc:  # a header value or path http.client refuses to send

@@ -1,8 +1,9 @@
-"""Which webhook targets may be called (CONTRACT.md section 5).
+"""Which outbound targets may be called: webhook receivers (CONTRACT.md section 5) and CalDAV servers.
 
 Only `http` and `https`. Never link-local addresses or cloud metadata endpoints, whatever the deployment. Loopback and
-private networks (RFC 1918, CGNAT 100.64/10, unique-local fc00::/7) only where the deployment allows them (the local
-stack does). Unspecified, multicast, broadcast, reserved and other special-purpose addresses never.
+private networks (RFC 1918, CGNAT 100.64/10, unique-local fc00::/7) only where the deployment allows them
+(WEBHOOK_ALLOW_PRIVATE_TARGETS=true, which the local stack and the tests set; `allow_private_targets()`).
+Unspecified, multicast, broadcast, reserved and other special-purpose addresses never.
 
 IP literals are recognised in every notation that resolvers and browsers accept: dotted decimal, a single decimal or
 hex number (2852039166, 0xa9fea9fe), octal parts (0251.0376.0251.0376), short forms (169.254.43518), IPv6 in brackets,
@@ -48,6 +49,12 @@ _V4_PART = r"(?:0x[0-9a-f]*|[0-9]+)"
 _NUMERIC_V4 = re.compile(rf"{_V4_PART}(?:\.{_V4_PART}){{0,3}}", re.IGNORECASE)
 _NUMERIC_LABEL = re.compile(_V4_PART, re.IGNORECASE)
 _HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def allow_private_targets() -> bool:
+    """Whether this deployment lets URLs users choose (webhook targets, CalDAV servers) reach loopback and private
+    networks (WEBHOOK_ALLOW_PRIVATE_TARGETS=true, as the local stack does). Never link-local or metadata."""
+    return os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false").lower() == "true"
 
 
 class UnsafeUrl(ValueError):
@@ -257,16 +264,10 @@ def check_link(url: str, *, max_length: int = 2048) -> str:
     return url.strip()
 
 
-def private_targets_allowed() -> bool:
-    """WEBHOOK_ALLOW_PRIVATE_TARGETS=true lets URLs users choose (webhook targets, CalDAV servers) reach loopback and
-    private networks, as the local stack does. Link-local and metadata addresses stay refused whatever it says."""
-    return os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false").lower() == "true"
-
-
 def check_url(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> list[IPAddress]:
     """The addresses `url` may be called at (all of them vetted); raises UnsafeUrl(reason) otherwise."""
     return list(vet(url, allow_private=allow_private, resolve=resolve).addresses)
 
 
-__all__ = ["METADATA", "IPAddress", "Target", "UnsafeUrl", "check_link", "check_url", "classify",
-           "private_targets_allowed", "vet"]
+__all__ = ["METADATA", "IPAddress", "Target", "UnsafeUrl", "allow_private_targets", "check_link", "check_url",
+           "classify", "vet"]
