@@ -1,4 +1,4 @@
-"""Outbound HTTP, standard library only: every request the service makes to another server goes through here.
+"""Outbound HTTP, standard library only: the one transport for webhook deliveries, calendars and meeting apps.
 
 - One request, bounded by one deadline: `timeout` covers connect, TLS handshake, sending, the status line and the
   body, not each socket operation, so a peer that trickles bytes cannot hold a request open.
