@@ -8,6 +8,7 @@ emulator does not need (log groups, alarms, policies, the HTTP API, secrets) res
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,12 @@ LOCAL_ENVIRONMENT = {
     "BOOKER_JWT_ISSUER": "",
     "BOOKER_JWT_AUDIENCE": "",
 }
+
+
+# Provider endpoints (calendars, meeting apps) a developer or the e2e suite may point at local fakes: a value in the
+# process environment wins over the template's.
+ENDPOINT_VARIABLES = ("GOOGLE_CALENDAR_BASE_URL", "GOOGLE_OAUTH_URL", "MICROSOFT_GRAPH_BASE_URL",
+                      "MICROSOFT_OAUTH_URL", "ZOOM_API_BASE_URL", "ZOOM_OAUTH_URL")
 
 
 def physical_name(logical_id: str) -> str:
@@ -83,7 +90,8 @@ class Stack:
                 if key in merged and merged[key] != value:
                     raise ValueError(f"functions disagree on {key}: {merged[key]!r} vs {value!r}")
                 merged[key] = value
-        return {**merged, **LOCAL_ENVIRONMENT}
+        endpoints = {key: os.environ[key] for key in ENDPOINT_VARIABLES if os.environ.get(key)}
+        return {**merged, **LOCAL_ENVIRONMENT, **endpoints}
 
 
 def _static_resolver(template: dict[str, Any]) -> Resolver:

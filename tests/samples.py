@@ -86,6 +86,12 @@ API_SAMPLES: list[tuple[str, str, str, Any, bool, set[int]]] = [
     ("update-calendar", "PATCH", "/v2/users/1/calendars/999999",
      {"selectedCalendars": ["http://127.0.0.1:9/dav/alice/work/"]}, True, {404}),
     ("disconnect-calendar", "DELETE", "/v2/users/1/calendars/999999", None, True, {404}),
+    ("connect-conferencing", "POST", "/v2/users/999999/conferencing",  # no such user: answered before Zoom is asked
+     {"type": "zoom", "credentials": {"accessToken": "zoom-access-token", "refreshToken": "zoom-refresh-token",
+                                      "expiresAt": 1893574800, "clientId": "zoom-client-id",
+                                      "clientSecret": "zoom-client-secret"}}, True, {404}),
+    ("list-conferencing", "GET", "/v2/users/1/conferencing", None, True, {200}),
+    ("disconnect-conferencing", "DELETE", "/v2/users/1/conferencing/999999", None, True, {404}),
     ("get-payment", "GET", "/v2/payments/sample-payment-uid", None, False, {404}),
     ("stripe-webhook", "POST", "/v2/payments/stripe/webhook",
      {"id": "evt_sample", "type": "payment_intent.succeeded",
@@ -139,9 +145,15 @@ def booking_detail(detail_type: str = "bookingCreated",
                     "start": f"{FUTURE_WEDNESDAY}T09:00:00.000Z", "end": f"{FUTURE_WEDNESDAY}T09:30:00.000Z",
                     "rescheduledToUid": booking["uid"]}
         booking.update(rescheduledFromUid=previous["uid"], reschedulingReason="Earlier meeting ran over")
+    context: dict[str, Any] = {"privateLink": None, "routingFormResponseId": None, "seatUid": None,
+                               "triggeredBy": "booker"}
+    if detail_type == "bookingMeetingCreated":  # the app-sync step made the Zoom meeting of a bookingCreated
+        link = "https://us05web.zoom.us/j/85012345678?pwd=sample"
+        booking.update(location=link, meetingUrl=link,
+                       references=[{"type": "zoom", "uid": "85012345678", "meetingUrl": link}])
+        context.update(causeEventId="00000000-0000-4000-8000-000000000002", causeDetailType="bookingCreated")
     return {"eventId": event_id, "version": 1, "occurredAt": "2030-01-02T09:00:00.000Z", "booking": booking,
-            "previousBooking": previous,
-            "context": {"privateLink": None, "routingFormResponseId": None, "seatUid": None, "triggeredBy": "booker"}}
+            "previousBooking": previous, "context": context}
 
 
 SCHEDULED = {"meetingStarted", "meetingEnded", "reminderDue"}

@@ -149,7 +149,7 @@ class Flows:
         from tests.bench.recorder import sequential_round_trips
 
         google = FakeGoogle().start()
-        os.environ["GOOGLE_CALENDAR_BASE_URL"], os.environ["GOOGLE_OAUTH_TOKEN_URL"] = google.base_url, google.token_url
+        os.environ["GOOGLE_CALENDAR_BASE_URL"], os.environ["GOOGLE_OAUTH_URL"] = google.base_url, google.token_url
         provider_for.cache_clear()
         try:
             hosts = [self._host() for _ in range(3)]

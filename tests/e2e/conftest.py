@@ -62,11 +62,11 @@ class StackProcess:
     """`python -m local` as a child process. Its output is drained as it comes (an unread pipe would fill up and
     block the stack's logging threads) and kept for the assertions."""
 
-    def __init__(self, sigint_ignored: bool = False) -> None:
+    def __init__(self, sigint_ignored: bool = False, environment: dict[str, str] | None = None) -> None:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith((
             "AWS_", "TABLE_", "OUTBOX_", "IDEMPOTENCY_", "EVENT_BUS", "ADMIN_", "BOOKER_", "POWERTOOLS_"))}
-        env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1"})
+        env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1", **(environment or {})})
         self.process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True,
                                         # as a shell starts a background job: SIGINT ignored
@@ -113,9 +113,28 @@ class StackProcess:
         return code
 
 
+@pytest.fixture(scope="package")
+def provider_fakes():
+    """Fakes of Google, Microsoft Graph and Zoom on loopback; the stack's provider endpoints point at them."""
+    from tests.google_fake import FakeGoogle
+    from tests.graph_fake import FakeGraph
+    from tests.zoom_fake import FakeZoom
+
+    fakes = {"google": FakeGoogle().start(), "graph": FakeGraph().start(), "zoom": FakeZoom().start()}
+    yield fakes
+    for fake in fakes.values():
+        fake.stop()
+
+
+def provider_endpoints(fakes: dict[str, Any]) -> dict[str, str]:
+    return {"GOOGLE_CALENDAR_BASE_URL": fakes["google"].base_url, "GOOGLE_OAUTH_URL": fakes["google"].token_url,
+            "MICROSOFT_GRAPH_BASE_URL": fakes["graph"].base_url, "MICROSOFT_OAUTH_URL": fakes["graph"].token_url,
+            "ZOOM_API_BASE_URL": fakes["zoom"].base_url, "ZOOM_OAUTH_URL": fakes["zoom"].token_url}
+
+
 @pytest.fixture(scope="package")  # stopped after the last e2e test, not left running under the others
-def stack():
-    stack = StackProcess().wait_healthy()
+def stack(provider_fakes):
+    stack = StackProcess(environment=provider_endpoints(provider_fakes)).wait_healthy()
     yield Http(stack.base)
     code = stack.interrupt()
     assert code == 0, stack.output[-3000:]

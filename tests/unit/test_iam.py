@@ -38,8 +38,9 @@ EXPECTED_TABLE_GRANTS: dict[str, dict[str, set[str]]] = {
     # HB# and booker index updates)
     "RoutingFormsFunction": {"GetItem": {"ROUTINGRESPONSE#*", "BOOKING#*"}, "PutItem": {"BOOKING#*"},
                              "UpdateItem": {"USER#*", "BOOKER#*"}},
-    # CalendarSync: the booking, the organizer's configuration (Query USER# P#) and connection, refreshed
-    # credentials, and the same status-change transaction
+    # CalendarSync: the booking, the organizer's configuration (Query USER# P#) and connection, their Zoom
+    # connection (GetItem USER# CONF#), refreshed credentials of either (UpdateItem USER#), and the same
+    # status-change transaction (for the event and for the meeting link)
     "CalendarSyncFunction": {"GetItem": {"BOOKING#*", "USER#*"}, "Query": {"USER#*"}, "PutItem": {"BOOKING#*"},
                              "UpdateItem": {"USER#*", "BOOKER#*"}},
     "PublisherFunction": {},
@@ -129,9 +130,10 @@ def test_queues_only_the_functions_own(function):
     consumed = sources(function, "SQS")
     for action, resource, _ in on(function, "sqs:"):
         queue = _id(resource)
-        if action == "sqs:SendMessage":  # the publisher's stream DLQ; webhooks' own delivery queue
+        if action == "sqs:SendMessage":  # the publisher's stream DLQ; jobs on a feature's own queue
             assert (function, queue) in {("PublisherFunction", "PublisherDLQ"),
-                                         ("WebhooksFunction", "WebhookDeliveryQueue")}
+                                         ("WebhooksFunction", "WebhookDeliveryQueue"),
+                                         ("NotificationsFunction", "NotificationsQueue")}
         else:
             assert action in {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
             assert queue in consumed, f"{function} may {action} on {queue}, not its event source"
@@ -186,6 +188,15 @@ def test_booking_api_reads_and_writes_items_but_never_scans():
     assert outbox == {("dynamodb:PutItem", "OutboxTable")}
 
 
+def test_only_the_api_and_calendar_sync_write_events():
+    """calendar_sync writes bookingMeetingCreated with the link; every other subscriber only reads events."""
+    writers = {f for f in FUNCTIONS for a, r, _ in on(f, "dynamodb:") if _id(r) == "OutboxTable"
+               and a == "dynamodb:PutItem"}
+    assert writers == {"BookingApiFunction", "CalendarSyncFunction"}
+    assert {a for a, r, _ in on("CalendarSyncFunction", "dynamodb:") if _id(r) == "OutboxTable"} == {
+        "dynamodb:PutItem"}
+
+
 @pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - {"PublisherFunction"}))
 def test_idempotency_records_only_in_the_functions_own_key_space(function):
     granted = [s for s in statements(function) if _id(s["Resource"]) == "IdempotencyTable"]
@@ -202,14 +213,17 @@ def _kms(function: str) -> dict[str, dict[str, Any]]:
 def test_secrets_open_only_for_their_purpose():
     assert _kms("WebhooksFunction") == {
         "kms:Decrypt": {"StringEquals": {"kms:EncryptionContext:purpose": ["webhook-secret"]}}}
-    for function in ("BookingApiFunction", "CalendarSyncFunction"):
-        # IfExists: calendar credentials sealed before purposes existed carry no context
-        assert _kms(function)["kms:Decrypt"] == {
-            "StringEqualsIfExists": {"kms:EncryptionContext:purpose": ["calendar-credentials"]}}
+    # IfExists: calendar credentials sealed before purposes existed carry no context
+    assert _kms("BookingApiFunction")["kms:Decrypt"] == {
+        "StringEqualsIfExists": {"kms:EncryptionContext:purpose": ["calendar-credentials"]}}
+    assert _kms("CalendarSyncFunction")["kms:Decrypt"] == {
+        "StringEqualsIfExists": {"kms:EncryptionContext:purpose": ["calendar-credentials",
+                                                                   "conferencing-credentials"]}}
     assert _kms("BookingApiFunction")["kms:GenerateDataKey"] == {
-        "StringEquals": {"kms:EncryptionContext:purpose": ["calendar-credentials", "webhook-secret"]}}
+        "StringEquals": {"kms:EncryptionContext:purpose": ["calendar-credentials", "conferencing-credentials",
+                                                           "webhook-secret"]}}
     assert _kms("CalendarSyncFunction")["kms:GenerateDataKey"] == {
-        "StringEquals": {"kms:EncryptionContext:purpose": ["calendar-credentials"]}}
+        "StringEquals": {"kms:EncryptionContext:purpose": ["calendar-credentials", "conferencing-credentials"]}}
     others = set(FUNCTIONS) - {"BookingApiFunction", "CalendarSyncFunction", "WebhooksFunction"}
     assert {f: _kms(f) for f in others if _kms(f)} == {}
 
@@ -262,9 +276,12 @@ def test_kms_purpose_conditions():
     assert not decrypt("WebhooksFunction", {"purpose": "calendar-credentials"})
     assert not decrypt("WebhooksFunction", None)
     assert decrypt("CalendarSyncFunction", {"purpose": "calendar-credentials"})
+    assert decrypt("CalendarSyncFunction", {"purpose": "conferencing-credentials"})  # Zoom
     assert decrypt("CalendarSyncFunction", None)  # a v1 credential
     assert not decrypt("CalendarSyncFunction", {"purpose": "webhook-secret"})
     assert not decrypt("BookingApiFunction", {"purpose": "webhook-secret"})
+    assert not decrypt("BookingApiFunction", {"purpose": "conferencing-credentials"})  # sealed there, never opened
+    assert not decrypt("NotificationsFunction", {"purpose": "conferencing-credentials"})
 
 
 # -- concurrency, TTL, access logs --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from booking_core import clock
 from booking_core.domain.common import MAX_ID, MAX_UID
 from booking_core.domain.access import BlocklistInput, PrivateLinkInput, RoutingFormResponseInput
 from booking_core.domain.bookings import DeclineInput
-from booking_core.domain.calendars import ConnectInput, ConnectionPatch
+from booking_core.domain.calendars import ConferencingConnectInput, ConnectInput, ConnectionPatch
 from booking_core.domain.event_types import EventTypeInput, EventTypePatch
 from booking_core.domain.users import ScheduleInput, SchedulePatch, UserInput, UserPatch
 from booking_core.domain.webhooks import WebhookInput, WebhookPatch
@@ -40,6 +40,12 @@ def _calendars() -> Any:
     from booking_core.services.calendars import CalendarConnections
 
     return CalendarConnections()
+
+
+def _conferencing() -> Any:
+    from booking_core.services.conferencing import ConferencingConnections
+
+    return ConferencingConnections()
 
 
 def _changes() -> Any:
@@ -173,14 +179,21 @@ def register_webhooks(routes: Routes) -> None:
 
 
 def register_calendars(routes: Routes) -> None:
-    """A host's connected calendars: CalDAV (any RFC 4791 server) or Google. Secrets are stored encrypted and
-    never returned."""
+    """A host's connected calendars (CalDAV, Google, Microsoft 365) and conferencing accounts (Zoom). Secrets are
+    stored encrypted and never returned."""
     calendars = Lazy(_calendars)
+    conferencing = Lazy(_conferencing)
 
-    @routes.admin("POST", "/v2/users/<user_id>/calendars", success=201, tags=["calendars"], summary="Connect a calendar account",
+    @routes.admin("POST", "/v2/users/<user_id>/calendars", success=201, tags=["calendars"],
+                  summary="Connect a calendar account",
                   description="CalDAV: `url` may be the server, principal or calendar-home URL; calendars are "
-                              "discovered. Every calendar starts selected; the primary (else the first) receives "
-                              "bookings.")
+                              "discovered, and every URL (the one given and those the server answers with) must "
+                              "pass the same SSRF rules as webhook targets. Google and Microsoft 365 (`office365`): "
+                              "OAuth tokens of the host's app, refreshed when they expire. Every calendar starts "
+                              "selected; the primary (else the first) receives bookings. The host's Google "
+                              "connection also makes their Google Meet meetings, their Microsoft 365 connection "
+                              "their Teams meetings (in its destination calendar). Microsoft 365 busy time is the "
+                              "free/busy (getSchedule) of each selected calendar's owner mailbox.")
     def connect_calendar(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Annotated[ConnectInput, Body()]):
         return ok(calendars().connect(user_id, body, clock.now()), 201)
 
@@ -190,12 +203,37 @@ def register_calendars(routes: Routes) -> None:
 
     @routes.admin("PATCH", "/v2/users/<user_id>/calendars/<connection_id>", tags=["calendars"],
                   summary="Choose busy calendars and the destination calendar")
-    def update_calendar(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], connection_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    def update_calendar(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                        connection_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                         body: Annotated[ConnectionPatch, Body()]):
         return ok(calendars().update(user_id, connection_id, body))
 
     @routes.admin("DELETE", "/v2/users/<user_id>/calendars/<connection_id>", tags=["calendars"],
                   summary="Disconnect a calendar account (its busy time stops counting at once)")
-    def disconnect_calendar(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], connection_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+    def disconnect_calendar(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                            connection_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         calendars().disconnect(user_id, connection_id)
+        return ok(None)
+
+    @routes.admin("POST", "/v2/users/<user_id>/conferencing", success=201, tags=["calendars"],
+                  summary="Connect a conferencing account (Zoom)",
+                  description="`{type: \"zoom\", credentials: {accessToken, refreshToken, expiresAt, clientId, "
+                              "clientSecret}}`: the OAuth tokens of the host's Zoom user; they are checked with Zoom "
+                              "(GET /users/me) and refreshed when they expire. Event types with the `zoom` "
+                              "integration get their meetings made with the organizer's Zoom account. One per type: "
+                              "connecting again replaces it. -> `{id, userId, type, createdAt}`.")
+    def connect_conferencing(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                             body: Annotated[ConferencingConnectInput, Body()]):
+        return ok(conferencing().connect(user_id, body, clock.now()), 201)
+
+    @routes.admin("GET", "/v2/users/<user_id>/conferencing", tags=["calendars"],
+                  summary="List conferencing accounts")
+    def list_conferencing(user_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+        return ok(conferencing().list(user_id))
+
+    @routes.admin("DELETE", "/v2/users/<user_id>/conferencing/<connection_id>", tags=["calendars"],
+                  summary="Disconnect a conferencing account (meetings already made stay with the provider)")
+    def disconnect_conferencing(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                                connection_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+        conferencing().disconnect(user_id, connection_id)
         return ok(None)

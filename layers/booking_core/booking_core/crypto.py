@@ -1,12 +1,13 @@
-"""Secrets at rest (calendar credentials, webhook signing secrets): AES-256-GCM envelope encryption.
+"""Secrets at rest (calendar and conferencing credentials, webhook signing secrets): AES-256-GCM envelope encryption.
 
 In AWS each value gets a fresh data key from KMS (GenerateDataKey on CREDENTIALS_KMS_KEY_ID); the encrypted data key
 is stored beside the ciphertext and decrypted with KMS when needed. The local stack and the tests use a local 32-byte
 key (CREDENTIALS_LOCAL_KEY, base64) the same way, without KMS.
 
-Every sealed value is bound to its purpose (`CALENDAR_CREDENTIALS`, `WEBHOOK_SECRET`): the purpose is the AES-GCM
-associated data and, in AWS, the KMS encryption context {"purpose": ...}. So a value copied from one kind of item into
-another does not open, and IAM can let a function decrypt one purpose only (`kms:EncryptionContext:purpose`).
+Every sealed value is bound to its purpose (`CALENDAR_CREDENTIALS`, `CONFERENCING_CREDENTIALS`, `WEBHOOK_SECRET`):
+the purpose is the AES-GCM associated data and, in AWS, the KMS encryption context {"purpose": ...}. So a value copied
+from one kind of item into another does not open, and IAM can let a function decrypt one purpose only
+(`kms:EncryptionContext:purpose`).
 
 Stored form: "v2.<kms|local>.<b64 encrypted data key>.<b64 nonce>.<b64 ciphertext+tag>". "v1" values (calendar
 credentials sealed before purposes existed: no encryption context) still open as calendar credentials.
@@ -21,8 +22,9 @@ import secrets
 from typing import Any
 
 CALENDAR_CREDENTIALS = "calendar-credentials"
+CONFERENCING_CREDENTIALS = "conferencing-credentials"  # meeting-app accounts (Zoom)
 WEBHOOK_SECRET = "webhook-secret"
-PURPOSES = frozenset({CALENDAR_CREDENTIALS, WEBHOOK_SECRET})
+PURPOSES = frozenset({CALENDAR_CREDENTIALS, CONFERENCING_CREDENTIALS, WEBHOOK_SECRET})
 
 _kms: Any = None
 

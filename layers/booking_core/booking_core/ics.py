@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from booking_core.conferencing import describe_location
 from booking_core.domain.bookings import Booking
 from booking_core.timeutil import UTC
 
@@ -68,7 +69,7 @@ def build_ics(booking: Booking, *, method: Method | None, sequence: int, uid: st
     if description:
         lines.append(f"DESCRIPTION:{escape(description)}")
     if booking.location:
-        lines.append(f"LOCATION:{escape(booking.location)}")
+        lines.append(f"LOCATION:{escape(describe_location(booking.location) or '')}")
     if booking.meeting_url:
         lines.append(f"URL:{booking.meeting_url}")
     lines.append(_cal_address("ORGANIZER", organizer.name, organizer.email))

@@ -1,12 +1,19 @@
-"""Outbound HTTP to addresses users supply (webhook receivers, CalDAV servers), standard library only.
+"""Outbound HTTP, standard library only: the one transport for webhook deliveries, calendars and meeting apps.
 
-- The URL is checked by `webhooks.ssrf` (every address the name resolves to), resolved once, afresh per request.
-- The connection goes to an address that check vetted: the name is never looked up a second time, so DNS rebinding
-  between check and connect cannot redirect the request. The request still carries the original Host header, and for
-  https the original name is used for SNI and certificate verification.
-- No redirects (http.client never follows them), and no proxy from the environment.
-- `timeout` bounds the whole exchange (connect, TLS handshake, sending, the response), not just each socket operation,
-  so a peer that trickles bytes cannot hold a request open. Response bodies are read up to a limit.
+- One request, bounded by one deadline: `timeout` covers connect, TLS handshake, sending, the status line and the
+  body, not each socket operation, so a peer that trickles bytes cannot hold a request open.
+- Never a redirect (http.client does not follow them; a 3xx is handed back to the caller), no proxy from the
+  environment, bodies read up to `max_body` bytes (ResponseTooLarge beyond).
+
+Two kinds of destination:
+- a URL a user or a provider chose (webhook receivers, CalDAV servers and the hrefs they answer with): `request`.
+  The URL passes the SSRF rules of `webhooks.ssrf` on every request (every address its name resolves to, resolved
+  afresh), and the connection goes to an address that check vetted: the name is never looked up a second time, so
+  DNS rebinding between check and connect cannot redirect it. The request still carries the original Host header,
+  and for https the original name is used for SNI and certificate verification.
+- an endpoint the deployment configured (Google, Microsoft Graph, Zoom, their token endpoints): `send(configured(url))`,
+  connected by name like any client would. Callers keep such requests under the configured base (a link a provider
+  answers with is followed only there: `calendars.oauth`).
 """
 
 from __future__ import annotations
@@ -18,17 +25,29 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from booking_core.webhooks.ssrf import Resolver, Target, vet
 
-
-class ResponseTooLarge(Exception):
-    """The peer sent more than the caller is willing to read."""
+MAX_BODY = 16 * 1024 * 1024
 
 
-class Deadline:
-    """Bounds a whole exchange: when the time is up the socket is shut down, so a blocked read returns at once."""
+class ResponseTooLarge(ValueError):
+    """The peer answered with more than the caller is willing to read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class _Deadline:
+    """Bounds a whole request: when the time is up the socket is shut down, so a blocked read returns at once."""
 
     def __init__(self, seconds: float) -> None:
         self.expires = time.monotonic() + seconds
@@ -62,7 +81,7 @@ class Deadline:
                 try:
                     view.shutdown(socket.SHUT_RDWR)
                 finally:
-                    view.detach()  # the exchange owns the descriptor and closes it
+                    view.detach()  # the request owns the descriptor and closes it
             except OSError:
                 pass
 
@@ -73,8 +92,22 @@ class Deadline:
             self._timer.cancel()
 
 
-def _connect(target: Target, deadline: Deadline) -> socket.socket:
-    """A TCP connection to the first vetted address that answers (never a fresh name lookup)."""
+def configured(url: str) -> Target:
+    """A deployment-configured endpoint as a Target connected by name (no SSRF vetting: the operator chose it)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    port = parts.port or (443 if scheme == "https" else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(scheme=scheme, host=parts.hostname, port=port, path=path, addresses=())
+
+
+def _connect(target: Target, deadline: _Deadline) -> socket.socket:
+    """A TCP connection: to the first vetted address that answers (never a fresh name lookup), or by name for a
+    configured endpoint."""
+    if not target.addresses:
+        return socket.create_connection((target.host, target.port), timeout=deadline.remaining())
     last: OSError | None = None
     for address in target.addresses:
         try:
@@ -86,70 +119,73 @@ def _connect(target: Target, deadline: Deadline) -> socket.socket:
     raise last or OSError("no address to connect to")
 
 
-def open_connection(target: Target, deadline: Deadline,
-                    ssl_context: ssl.SSLContext | None = None) -> http.client.HTTPConnection:
-    """An HTTP(S) connection already connected to a vetted address of `target`, watched by `deadline`.
-    `ssl_context` defaults to the system trust store."""
-    sock = _connect(target, deadline)
+def _request_path(path: str) -> str:
+    return "".join(char if ord(char) < 0x80 else quote(char) for char in path)
+
+
+def send(
+    method: str,
+    target: Target,
+    *,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float,
+    read_body: bool = True,
+    max_body: int = MAX_BODY,
+    ssl_context: ssl.SSLContext | None = None,
+) -> Response:
+    """One request to `target` (from `webhooks.ssrf.vet` or `configured`); the response, whatever its status.
+
+    Raises TimeoutError when the deadline passes, OSError / http.client.HTTPException for connection and protocol
+    failures (ssl.SSLCertVerificationError for a refused certificate), ValueError for a header or path http.client
+    refuses to send, ResponseTooLarge for a body over `max_body` bytes. `ssl_context` defaults to the system trust
+    store.
+    """
+    deadline = _Deadline(timeout)
+    connection: http.client.HTTPConnection | None = None
+    sock: socket.socket | None = None
     try:
+        sock = _connect(target, deadline)
         deadline.guard(sock)
-        connection: http.client.HTTPConnection
         if target.scheme == "https":
             context = ssl_context or ssl.create_default_context()
             sock.settimeout(deadline.remaining())
             sock = context.wrap_socket(sock, server_hostname=target.host)  # SNI + hostname check on the name
-            connection = http.client.HTTPSConnection(target.host, target.port, context=context)
+            connection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout, context=context)
         else:
-            connection = http.client.HTTPConnection(target.host, target.port)
+            connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
         sock.settimeout(deadline.remaining())
-    except BaseException:
-        sock.close()
-        raise
-    connection.sock = sock  # already connected to the vetted address: http.client will not connect again
-    return connection
-
-
-def request_path(path: str) -> str:
-    return "".join(char if ord(char) < 0x80 else quote(char) for char in path)
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-def request(method: str, url: str, *, body: bytes | None = None, headers: Mapping[str, str] | None = None,
-            timeout: float, allow_private: bool, max_body: int, resolve: Resolver = socket.getaddrinfo,
-            ssl_context: ssl.SSLContext | None = None) -> Response:
-    """One request to `url` under the rules above; the whole response, whatever its status.
-
-    Raises `webhooks.ssrf.UnsafeUrl` for a refused target, TimeoutError when `timeout` runs out, ResponseTooLarge for a
-    body over `max_body` bytes, and OSError / http.client.HTTPException when the exchange fails.
-    """
-    target = vet(url, allow_private=allow_private, resolve=resolve)
-    deadline = Deadline(timeout)
-    connection: http.client.HTTPConnection | None = None
-    try:
-        connection = open_connection(target, deadline, ssl_context)
-        connection.request(method, request_path(target.path), body=body,
+        connection.sock = sock  # already connected: http.client will not connect again
+        connection.request(method, _request_path(target.path), body=body,
                            headers={"Connection": "close", **(headers or {})})
         response = connection.getresponse()
-        data = response.read(max_body + 1)
-        if deadline.fired:  # the socket was cut mid-response: what was read may be truncated
+        data = response.read(max_body + 1) if read_body else b""
+        if deadline.fired:  # the socket was cut mid-response: what was parsed may be truncated
             raise TimeoutError("deadline reached")
         if len(data) > max_body:
             raise ResponseTooLarge(f"more than {max_body} bytes")
-        return Response(response.status, dict(response.headers), data)
-    except OSError:
-        if deadline.fired:
-            raise TimeoutError("deadline reached") from None
+        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+    except (OSError, http.client.HTTPException) as exc:
+        if deadline.fired and not isinstance(exc, TimeoutError):
+            raise TimeoutError("deadline reached") from exc
         raise
     finally:
         deadline.cancel()
         if connection is not None:
             connection.close()
+        elif sock is not None:
+            sock.close()
 
 
-__all__ = ["Deadline", "Response", "ResponseTooLarge", "open_connection", "request", "request_path"]
+def request(method: str, url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo,
+            body: bytes | None = None, headers: Mapping[str, str] | None = None, timeout: float,
+            read_body: bool = True, max_body: int = MAX_BODY,
+            ssl_context: ssl.SSLContext | None = None) -> Response:
+    """One request to a URL a user or a provider chose: `webhooks.ssrf.vet` (raises UnsafeUrl with the reason), then
+    `send` over a connection pinned to a vetted address; raises what `send` raises."""
+    target = vet(url, allow_private=allow_private, resolve=resolve)
+    return send(method, target, body=body, headers=headers, timeout=timeout, read_body=read_body,
+                max_body=max_body, ssl_context=ssl_context)
+
+
+__all__ = ["MAX_BODY", "Response", "ResponseTooLarge", "configured", "request", "send"]

@@ -75,8 +75,9 @@ class Subscriber:
         )
 
     def _handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        self._context = context
-        for config in self._configs:
+        global _current_context
+        self._context = _current_context = context
+        for config in [*self._configs, *_once_configs]:
             config.register_lambda_context(context)
         processor = BatchProcessor(event_type=EventType.SQS)
         return process_partial_response(event=event, record_handler=self._record, processor=processor, context=context)
@@ -136,3 +137,34 @@ class Subscriber:
 
             self._idempotent[detail_type] = run_once
         return self._idempotent[detail_type]
+
+
+_once_runners: dict[str, Callable[..., Any]] = {}
+_once_configs: list[Any] = []
+_current_context: Any = None
+
+
+def run_once(key_space: str, key: str, action: Callable[[], Any]) -> None:
+    """`action()` at most once per key in `key_space`, across retries, redeliveries and the paths that race for it
+    (Powertools idempotency in the idempotency table; a concurrent second call fails and its message is retried)."""
+    runner = _once_runners.get(key_space)
+    if runner is None:
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table_name)
+        config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=IDEMPOTENCY_TTL_SECONDS)
+        _once_configs.append(config)  # every invocation registers its Lambda context on it
+        if _current_context is not None:
+            config.register_lambda_context(_current_context)
+
+        @idempotent_function(data_keyword_argument="data", persistence_store=persistence, config=config,
+                             key_prefix=key_space)
+        def runner(data: dict[str, str], action: Callable[[], Any]) -> None:
+            action()
+
+        _once_runners[key_space] = runner
+    runner(data={"key": key}, action=action)

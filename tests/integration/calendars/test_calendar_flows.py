@@ -3,11 +3,13 @@ does not, and calendar_sync writes, moves and removes the booking's event (check
 
 from __future__ import annotations
 
+from http.server import BaseHTTPRequestHandler
+
 import pytest
 
 from tests.caldav_server import RadicaleServer, event_ics
 from tests.google_fake import FakeGoogle
-from tests.support import weekday_ahead
+from tests.support import base_url, serving, weekday_ahead
 
 DAY = weekday_ahead(60)
 STAMP = DAY.strftime("%Y%m%d")
@@ -70,7 +72,7 @@ def test_a_failing_calendar_provider_does_not_block_bookings(api, monkeypatch):
     fake = FakeGoogle().start()
     try:
         monkeypatch.setenv("GOOGLE_CALENDAR_BASE_URL", fake.base_url)
-        monkeypatch.setenv("GOOGLE_OAUTH_TOKEN_URL", fake.token_url)
+        monkeypatch.setenv("GOOGLE_OAUTH_URL", fake.token_url)
         from booking_core.calendars.providers import provider_for
 
         provider_for.cache_clear()
@@ -119,3 +121,36 @@ def test_calendar_sync_writes_moves_and_removes_the_event(api, bus, radicale):
     api.call("POST", f"/v2/bookings/{moved['uid']}/cancel", {})
     bus.pump()
     assert radicale.read(event_url, "dave") is None
+
+
+class _RedirectingDav(BaseHTTPRequestHandler):
+    """A CalDAV server whose calendar home is said to be at the cloud metadata address."""
+
+    def log_message(self, *args):  # noqa: D102
+        return
+
+    def do_PROPFIND(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = (b'<?xml version="1.0"?><D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+                b'<D:response><D:href>/</D:href><D:propstat><D:prop><C:calendar-home-set>'
+                b'<D:href>http://169.254.169.254/latest/meta-data/</D:href></C:calendar-home-set></D:prop>'
+                b'<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>')
+        self.send_response(207)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_caldav_urls_from_the_user_or_the_server_pass_the_ssrf_rules(api):
+    host = api.host("Cal SSRF")
+    for url in ("http://169.254.169.254/latest/", "http://0xa9fea9fe/", "file:///etc/passwd"):
+        refused = api.call("POST", f"/v2/users/{host['id']}/calendars",
+                           {"type": "caldav", "url": url, "username": "u", "password": "p"}, admin=True)
+        assert refused.status == 400, url
+    with serving(_RedirectingDav) as server:
+        refused = api.call("POST", f"/v2/users/{host['id']}/calendars",
+                           {"type": "caldav", "url": base_url(server), "username": "u", "password": "p"}, admin=True)
+    assert refused.status == 400
+    [error] = refused.body["error"]["details"]["errors"]
+    assert error["field"] == "url" and "another origin" in error["message"]  # never fetched (same-origin rule)

@@ -1,8 +1,10 @@
-"""bookingRejected -> no calendar event remains (a pending booking is only written once accepted)."""
+"""bookingRejected -> no meeting or calendar event remains (a pending booking gets them only once accepted)."""
 
 from booking_core.events.contracts import BookingEvent
 from booking_core.services.calendars import CalendarSync
+from booking_core.services.meetings import MeetingSync
 
 
-def handle(event: BookingEvent, calendars: CalendarSync) -> None:
+def handle(event: BookingEvent, meetings: MeetingSync, calendars: CalendarSync) -> None:
+    meetings.removed(event.detail.booking.uid)
     calendars.removed(event.detail.booking.uid)

@@ -6,7 +6,7 @@ from booking_core.services.notifications import NotificationService
 
 
 def handle(event: BookingEvent, notifications: NotificationService) -> None:
-    notifications.email("confirmed", event.detail.booking)
+    notifications.announce(event)
     record = notifications.record_of(event)
     if record is not None and record.status == "accepted":
         notifications.schedule_reminders(record, clock.now())

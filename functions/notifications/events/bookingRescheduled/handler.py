@@ -7,8 +7,7 @@ from booking_core.services.notifications import NotificationService
 
 def handle(event: BookingEvent, notifications: NotificationService) -> None:
     detail = event.detail
-    notifications.email("rescheduled", detail.booking, previous=detail.previous_booking,
-                        reason=detail.booking.rescheduling_reason)
+    notifications.announce(event)
     if detail.previous_booking is not None:
         previous = notifications.store.get_booking(detail.previous_booking.uid)
         if previous is not None and previous.status != "accepted":

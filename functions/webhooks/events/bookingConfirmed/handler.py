@@ -8,5 +8,5 @@ from booking_core.services.webhooks import WebhookService, schedule_meeting
 
 def handle(event: BookingEvent, webhooks: WebhookService, moments: MomentScheduler) -> None:
     now = clock.now()
-    webhooks.fan_out(event, now)
+    webhooks.announce(event, now)
     schedule_meeting(moments, event.detail.booking, now)

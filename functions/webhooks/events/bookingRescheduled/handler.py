@@ -8,7 +8,7 @@ from booking_core.services.webhooks import WebhookService, clear_meeting, schedu
 
 def handle(event: BookingEvent, webhooks: WebhookService, moments: MomentScheduler) -> None:
     now = clock.now()
-    webhooks.fan_out(event, now)
+    webhooks.announce(event, now)
     previous = event.detail.previous_booking
     if previous is not None and previous.status != "accepted":
         clear_meeting(moments, previous.uid)

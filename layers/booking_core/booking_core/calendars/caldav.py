@@ -7,8 +7,9 @@ Busy times come from a calendar-query REPORT with a time-range filter and <C:exp
 recurring events; transparent and cancelled events do not count.
 
 The server is whatever the user typed, so it is treated as hostile:
-- every request goes through `booking_core.outbound` (the SSRF rules of `webhooks.ssrf`, checked afresh per request,
-  the connection pinned to a vetted address, no redirects, no proxies, a deadline per request, bodies up to 5 MiB);
+- every request goes through `booking_core.outbound.request` (the SSRF rules of `webhooks.ssrf`, checked afresh per
+  request, the connection pinned to a vetted address, no redirects, no proxies, a deadline per request, bodies up to
+  5 MiB);
 - every URL the server hands back (hrefs) is resolved against the connection URL and must stay on its origin
   (scheme, host, port), and every request is checked for that origin again, including stored calendar and event URLs;
 - XML is parsed with defusedxml with DTDs refused, so entity expansion (billion laughs) and external entities fail.
@@ -32,7 +33,6 @@ from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 
 from booking_core import outbound
-
 from booking_core.calendars.base import (
     BusyInterval,
     CalendarAuthError,
@@ -81,6 +81,7 @@ def _stamp(moment: datetime) -> str:
 
 class CalDAVProvider:
     name = "caldav"
+    max_busy_days: int | None = None
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT, allow_private: bool | None = None,
                  resolve: Callable[..., list[Any]] = socket.getaddrinfo) -> None:
@@ -122,6 +123,8 @@ class CalDAVProvider:
             raise CalendarAuthError(f"{method} refused with {status}")
         if status >= 500:
             raise CalendarUnavailable(f"{method} failed with {status}")
+        if 300 <= status < 400:
+            raise CalendarError(f"{method} was redirected ({status}); redirects are not followed")
         raise CalendarError(f"{method} {urllib.parse.urlsplit(url).path} failed with {status}")
 
     def _propfind(self, creds: Credentials, url: str, props: str, depth: str) -> Element:
@@ -176,7 +179,7 @@ class CalDAVProvider:
 
     # -- busy times -----------------------------------------------------------------------------------------------
     def busy_times(self, creds: Credentials, calendar_ids: list[str], start: datetime, end: datetime,
-                   timeout: float = DEFAULT_TIMEOUT) -> list[BusyInterval]:
+                   timeout: float = DEFAULT_TIMEOUT, owners: dict[str, str] | None = None) -> list[BusyInterval]:
         body = (f'<?xml version="1.0" encoding="utf-8"?><C:calendar-query {NAMESPACES}>'
                 f'<D:prop><C:calendar-data><C:expand start="{_stamp(start)}" end="{_stamp(end)}"/></C:calendar-data>'
                 f'</D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
@@ -205,8 +208,9 @@ class CalDAVProvider:
         return status
 
     def create_event(self, creds: Credentials, calendar_id: str, booking: Booking, uid: str,
-                     sequence: int) -> EventRef:
-        """PUT <uid>.ics with If-None-Match: * ; if it exists already (a redelivered event), it is updated."""
+                     sequence: int, online_meeting: bool = False) -> EventRef:
+        """PUT <uid>.ics with If-None-Match: * ; if it exists already (a redelivered event), it is updated. CalDAV has
+        no meetings of its own (`online_meeting` is never asked of it)."""
         url = self._event_url(calendar_id, uid)
         if self._put(creds, url, booking, uid, sequence, {"If-None-Match": "*"}) == 412:
             self._put(creds, url, booking, uid, sequence, {})

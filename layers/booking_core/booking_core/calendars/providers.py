@@ -17,4 +17,8 @@ def provider_for(kind: str) -> CalendarProvider:
         from booking_core.calendars.google import GoogleCalendarProvider
 
         return GoogleCalendarProvider()
+    if kind == "office365":
+        from booking_core.calendars.office365 import Office365CalendarProvider
+
+        return Office365CalendarProvider()
     raise ValueError(f"unknown calendar type {kind}")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from booking_core.domain.calendars import CalendarEvent
+from booking_core.domain.calendars import CalendarEvent, OnlineMeeting
 from booking_core.domain.common import CamelModel, Email, Id, TimeZoneName, UtcDatetime, check_answers
 from booking_core.timeutil import UTC
 
@@ -140,8 +140,19 @@ class AssignmentReason(CamelModel):
     reason: str
 
 
+ReferenceType = Literal["caldav", "google_calendar", "office365_calendar", "jitsi", "google_meet", "office365_video",
+                        "zoom"]
+CALENDAR_REFERENCE_TYPE: dict[str, str] = {"caldav": "caldav", "google": "google_calendar",
+                                           "office365": "office365_calendar"}
+CALENDAR_REFERENCES: frozenset[str] = frozenset(CALENDAR_REFERENCE_TYPE.values())
+
+
 class Reference(CamelModel):
-    type: Literal["caldav", "google_calendar", "jitsi"]
+    """Where the booking lives outside the service: the event in the organizer's calendar (caldav: the event URL,
+    google_calendar / office365_calendar: the event id) and the online meeting (jitsi: the room, google_meet: the
+    conference id, office365_video: the event holding the Teams meeting, zoom: the meeting id), with its link."""
+
+    type: ReferenceType
     uid: str
     meeting_url: str | None = None
 
@@ -214,6 +225,8 @@ class BookingRecord(Booking):
     team_member_ids: list[int] | None = None
     reminder_minutes: list[int] = Field(default_factory=list, description="reminders scheduled for this booking")
     calendar_event: CalendarEvent | None = None
+    meeting_app: str | None = Field(default=None, description="the meeting app the app-sync step makes a meeting in")
+    online_meeting: OnlineMeeting | None = None
 
     @property
     def organizer(self) -> HostRef:

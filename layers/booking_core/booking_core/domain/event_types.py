@@ -105,8 +105,11 @@ class PhoneLocation(CamelModel):
 
 
 class IntegrationLocation(CamelModel):
+    """A meeting app: `jitsi` (a room made at booking time), or `google-meet`, `office365-video` (Teams), `zoom`
+    (made for the organizer through their Google, Microsoft 365 or Zoom connection after the booking is made)."""
+
     type: Literal["integration"]
-    integration: Literal["jitsi"]
+    integration: Literal["jitsi", "google-meet", "office365-video", "zoom"]
 
 
 Location = Annotated[

@@ -24,6 +24,7 @@ from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal
 
+from booking_core.conferencing import describe_location
 from booking_core.domain.bookings import Booking
 from booking_core.events.contracts import BookingEvent
 from booking_core.ics import Method, build_ics, calendar_uid
@@ -194,7 +195,7 @@ def render(kind: Kind, source: BookingEvent | Booking, recipient: Recipient, pre
     if recipient.role == "organizer":
         rows += [("Attendee", _person(a.name, a.email), False) for a in booking.attendees]
         rows += [("Guest", g, False) for g in booking.guests]
-    location, link = _line(booking.location), _line(booking.meeting_url)
+    location, link = _line(describe_location(booking.location)), _line(booking.meeting_url)
     if location:
         rows.append(("Where", location, True))
     if link and link != location:

@@ -24,9 +24,15 @@ DetailType = Literal[
     "bookingPaid",
     "bookingRescheduled",
     "bookingCancelled",
+    "bookingMeetingCreated",
 ]
 DETAIL_TYPES: tuple[str, ...] = DetailType.__args__  # type: ignore[attr-defined]
 TriggeredBy = Literal["booker", "host", "system"]
+# The app-sync step's follow-up when it has made a booking's meeting (Meet, Teams, Zoom) and the link is on the
+# booking: `booking` carries the link, `previousBooking` and `context` are those of the change that caused it, and
+# `context.causeEventId` / `causeDetailType` name that change. The emails and webhooks held for the link go out on
+# it (no webhook trigger of its own).
+MEETING_CREATED = "bookingMeetingCreated"
 
 # Events EventBridge Scheduler puts on the bus at a booking's moments (one-time schedules).
 SCHEDULER_SOURCE = f"{EVENT_SOURCE}.scheduler"
@@ -44,6 +50,8 @@ class EventContext(_EventModel):
     routing_form_response_id: int | None = None
     seat_uid: str | None = None
     triggered_by: TriggeredBy = "booker"
+    cause_event_id: str | None = None  # bookingMeetingCreated only: the change it follows
+    cause_detail_type: str | None = None
 
 
 class EventBooking(Booking):
@@ -188,7 +196,9 @@ def new_event(
         "occurredAt": iso_z(occurred_at),
         "booking": published_booking(booking),
         "previousBooking": published_booking(previous) if previous else None,
-        "context": (context or EventContext()).model_dump(mode="json", by_alias=True),
+        "context": (context or EventContext()).model_dump(mode="json", by_alias=True,
+                                                          exclude={k for k in ("cause_event_id", "cause_detail_type")
+                                                                   if getattr(context, k, None) is None}),
     })
     return OutboxEvent(
         event_id=event_id,

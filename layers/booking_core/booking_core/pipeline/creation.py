@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 
-from booking_core.conferencing import PROVIDERS
+from booking_core.conferencing import APPS, PROVIDERS
 from booking_core.domain import limits
-from booking_core.domain.bookings import Attendee, BookingRecord, EventTypeRef, Reference
+from booking_core.domain.bookings import CALENDAR_REFERENCES, Attendee, BookingRecord, EventTypeRef, Reference
 from booking_core.domain.event_types import EventType
 from booking_core.domain.payments import Payment
 from booking_core.domain.seats import Seat, seated_view
@@ -49,21 +49,40 @@ def new_uid() -> str:
     return secrets.token_urlsafe(16)
 
 
-def resolve_location(event_type: EventType, requested: str | None) -> tuple[str | None, str | None]:
-    """(location, meetingUrl): the booker's choice, else the type's first location; integrations get a meeting."""
+def resolve_location(event_type: EventType, requested: str | None) -> tuple[str | None, str | None, str | None]:
+    """(location, meetingUrl, meeting app): the booker's choice, else the type's first location. Jitsi gets its room
+    now; an API-backed app (Meet, Teams, Zoom) gets its placeholder, and its meeting is made after the commit by
+    the app-sync step. A booker choosing an app by its placeholder gets it only when the type offers it."""
+    offered = {APPS[loc.integration].placeholder: loc.integration for loc in event_type.locations
+               if loc.type == "integration" and loc.integration in APPS}
     if requested:
-        return requested, None
+        return requested, None, offered.get(requested)
     if not event_type.locations:
-        return None, None
+        return None, None, None
     location = event_type.locations[0]
     if location.type == "link":
-        return location.link, location.link
+        return location.link, location.link, None
     if location.type == "address":
-        return location.address, None
+        return location.address, None, None
     if location.type == "phone":
-        return location.phone, None
+        return location.phone, None, None
+    if location.integration in APPS:
+        return APPS[location.integration].placeholder, None, location.integration
     meeting_url = PROVIDERS[location.integration].create_meeting(event_type.slug)
-    return meeting_url, meeting_url
+    return meeting_url, meeting_url, None
+
+
+def carry_meeting(original: BookingRecord, record: BookingRecord) -> None:
+    """A rescheduled booking keeps its place and meeting: the same link while the organizer stays (the app-sync step
+    moves the meeting), the app's placeholder when another host takes over (their own meeting is made). Calendar
+    references are the app-sync step's to add."""
+    record.meeting_app = original.meeting_app
+    spec = APPS.get(original.meeting_app or "")
+    if spec is not None and record.organizer.id != original.organizer.id:
+        record.location, record.meeting_url, record.references = spec.placeholder, None, None
+        return
+    record.location, record.meeting_url = original.location, original.meeting_url
+    record.references = [r for r in original.references or [] if r.type not in CALENDAR_REFERENCES] or None
 
 
 def reserve_ids(enriched: EnrichedBooking, store: BookingStore, count: int) -> list[int]:
@@ -107,7 +126,7 @@ def build_record(
     data = enriched.request.input
     event_type = enriched.event_type
     held = validated.rules.held(start_min)
-    location, meeting_url = resolve_location(event_type, validated.location)
+    location, meeting_url, meeting_app = resolve_location(event_type, validated.location)
     uid = new_uid()
     record = BookingRecord(
         id=booking_id,
@@ -127,6 +146,7 @@ def build_record(
         guests=_guests(enriched, validated),
         location=location,
         meeting_url=meeting_url,
+        meeting_app=meeting_app,
         metadata=data.metadata,
         booking_fields_responses=data.booking_fields_responses,
         created_at=now,
@@ -407,8 +427,7 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
         record.payment_required = original.payment_required
         record.price_amount, record.price_currency = original.price_amount, original.price_currency
         record.private_link = original.private_link
-        record.location, record.meeting_url = original.location, original.meeting_url
-        record.references = [r for r in original.references or [] if r.type == "jitsi"] or None  # calendar_sync adds its own
+        carry_meeting(original, record)
         record.ical_uid, record.ical_sequence = original.ical_uid or record.ical_uid, original.ical_sequence + 1
         record.routing_form_response_id = original.routing_form_response_id
         if round_robin_host is not None and validated.loaded.round_robin_period:

@@ -9,11 +9,12 @@ from pynamodb.transactions import TransactWrite
 
 from booking_core.domain.event_types import EventType, EventTypeInput
 from booking_core.domain.users import Schedule, ScheduleInput, User, UserInput
-from booking_core.domain.calendars import CalendarConnection
+from booking_core.domain.calendars import CalendarConnection, ConferencingConnection
 from booking_core.ports import HostConfig, StoredConnection
 from booking_core.repositories.counters import next_id
 from booking_core.repositories.tables import (
     CalendarConnectionItem,
+    ConferencingConnectionItem,
     EventTypeItem,
     Item,
     ScheduleItem,
@@ -213,6 +214,49 @@ class CalendarConnectionRepository:
     def delete(self, user_id: int, connection_id: int) -> bool:
         try:
             CalendarConnectionItem(user_pk(user_id), f"P#CALENDAR#{connection_id}").delete(condition=Item.pk.exists())
+        except Exception as exc:  # noqa: BLE001 - DeleteError wraps the condition failure
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+class ConferencingConnectionRepository:
+    """A host's meeting-app connections (Zoom): at most one per type; connecting again replaces it."""
+
+    @staticmethod
+    def _sk(kind: str) -> str:
+        return f"CONF#{kind}"
+
+    def put(self, connection: ConferencingConnection, encrypted_credentials: str) -> None:
+        ConferencingConnectionItem(user_pk(connection.user_id), self._sk(connection.type), doc=connection.dump(),
+                                   connection_id=connection.id, credentials=encrypted_credentials).save()
+
+    def get(self, user_id: int, kind: str) -> tuple[ConferencingConnection, str] | None:
+        try:
+            item = ConferencingConnectionItem.get(user_pk(user_id), self._sk(kind), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return ConferencingConnection.model_validate(item.doc), item.credentials
+
+    def list(self, user_id: int) -> list[ConferencingConnection]:
+        items = ConferencingConnectionItem.query(user_pk(user_id), Item.sk.startswith("CONF#"), consistent_read=True)
+        return [ConferencingConnection.model_validate(item.doc) for item in items]
+
+    def save_credentials(self, connection: ConferencingConnection, encrypted_credentials: str) -> None:
+        """Refreshed tokens replace the stored ones, unless the connection was replaced or removed meanwhile."""
+        try:
+            ConferencingConnectionItem(user_pk(connection.user_id), self._sk(connection.type)).update(
+                actions=[ConferencingConnectionItem.credentials.set(encrypted_credentials)],
+                condition=ConferencingConnectionItem.connection_id == connection.id,
+            )
+        except UpdateError:
+            pass
+
+    def delete(self, connection: ConferencingConnection) -> bool:
+        try:
+            ConferencingConnectionItem(user_pk(connection.user_id), self._sk(connection.type)).delete(
+                condition=ConferencingConnectionItem.connection_id == connection.id)
         except Exception as exc:  # noqa: BLE001 - DeleteError wraps the condition failure
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
                 return False

@@ -8,6 +8,7 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | user profile             | USER#<id>                          | P#PROFILE                   |
 | schedule                 | USER#<userId>                      | P#SCHEDULE#<id>             |
 | calendar connection      | USER#<userId>                      | P#CALENDAR#<id>             |
+| conferencing connection  | USER#<userId>                      | CONF#<type>                 |
 | schedule pointer         | SCHEDULE#<id>                      | SCHEDULE                    |
 | user email / domain index| USEREMAIL#<email> / USERDOMAIN#<d> | USER#<id>                   |
 | host booking (busy)      | USER#<hostId>                      | HB#<startMin:010>#<uid>     |
@@ -99,6 +100,15 @@ class CalendarConnectionItem(Item, discriminator="calendar_connection"):
 
     doc = JSONAttribute()
     credentials = UnicodeAttribute()  # sealed (booking_core.crypto, purpose calendar-credentials)
+
+
+class ConferencingConnectionItem(Item, discriminator="conferencing_connection"):
+    """pk USER#<id>, sk CONF#<type> (one per type, e.g. Zoom): read by the app-sync step only, so outside the
+    profile's P# range the booking path queries."""
+
+    doc = JSONAttribute()
+    connection_id = NumberAttribute()  # conditions: a replaced connection's late writes do not land
+    credentials = UnicodeAttribute()  # sealed (booking_core.crypto, purpose conferencing-credentials)
 
 
 class ScheduleItem(Item, discriminator="schedule"):

@@ -1,23 +1,33 @@
-"""Calendar connections (management) and calendar sync (the calendar_sync subscriber)."""
+"""Calendar connections (management) and calendar sync (the calendar_sync subscriber's calendar half; the meeting
+half is services/meetings.py)."""
 
 from __future__ import annotations
 
 import http.client
-
 from datetime import datetime
 from typing import Any
 
-from booking_core.calendars.base import CalendarAuthError, CalendarError, Credentials, EventRef
+from booking_core.calendars.base import CalendarAuthError, CalendarError, CalendarInfo, Credentials, EventRef
 from booking_core.crypto import CALENDAR_CREDENTIALS, seal, unseal
 from booking_core.calendars.providers import provider_for
-from booking_core.domain.bookings import BookingRecord, Reference, is_active
+from booking_core.domain.bookings import (
+    CALENDAR_REFERENCE_TYPE,
+    CALENDAR_REFERENCES,
+    BookingRecord,
+    Reference,
+    is_active,
+)
 from booking_core.domain.calendars import (
+    MAX_CALENDAR_ID,
+    MAX_CALENDAR_NAME,
+    MAX_CALENDARS,
     CalDAVConnect,
     CalendarConnection,
     CalendarEntry,
     CalendarEvent,
     ConnectionPatch,
     GoogleConnect,
+    Office365Connect,
 )
 from booking_core.errors import invalid, not_found
 from booking_core.ics import calendar_uid
@@ -28,7 +38,15 @@ from booking_core.repositories.counters import next_id
 from booking_core.repositories.entities import CalendarConnectionRepository, UserRepository
 from booking_core.timeutil import to_minutes
 
-REFERENCE_TYPE = {"caldav": "caldav", "google": "google_calendar"}
+
+def _kept(calendars: list[CalendarInfo]) -> list[CalendarEntry]:
+    """What a connection keeps of the calendars a provider listed (the bounds in domain/calendars.py)."""
+    usable = [c for c in calendars if 0 < len(c.external_id) <= MAX_CALENDAR_ID]
+    if len(usable) > MAX_CALENDARS:
+        primary = [c for c in usable if c.primary][:1]
+        usable = primary + [c for c in usable if not c.primary][:MAX_CALENDARS - len(primary)]
+    return [CalendarEntry(external_id=c.external_id, name=c.name[:MAX_CALENDAR_NAME], primary=c.primary,
+                          owner=c.owner[:MAX_CALENDAR_NAME] if c.owner else None) for c in usable]
 
 
 class CalendarConnections:
@@ -36,7 +54,8 @@ class CalendarConnections:
         self.repository = CalendarConnectionRepository()
         self.users = UserRepository()
 
-    def connect(self, user_id: int, data: CalDAVConnect | GoogleConnect, now: datetime) -> dict[str, Any]:
+    def connect(self, user_id: int, data: CalDAVConnect | GoogleConnect | Office365Connect,
+                now: datetime) -> dict[str, Any]:
         if self.users.get(user_id) is None:
             raise not_found("not_found_error", f"user {user_id}")
         if isinstance(data, CalDAVConnect):
@@ -44,17 +63,19 @@ class CalendarConnections:
         else:
             values = data.credentials.model_dump(by_alias=True)
         creds = Credentials(values)
+        field = "url" if data.type == "caldav" else "credentials"
         try:
             calendars = provider_for(data.type).list_calendars(creds)
         except CalendarAuthError as exc:
-            raise invalid("credentials" if data.type == "google" else "password", "the calendar refused these credentials") from exc
+            raise invalid("password" if data.type == "caldav" else "credentials",
+                          "the calendar refused these credentials") from exc
         except CalendarError as exc:
-            raise invalid("url" if data.type == "caldav" else "credentials", f"the calendar could not be read: {exc}") from exc
+            raise invalid(field, f"the calendar could not be read: {exc}") from exc
         except (ValueError, UnicodeError, http.client.HTTPException) as exc:  # nothing HTTP can carry
-            raise invalid("url" if data.type == "caldav" else "credentials", "not a usable address or credential") from exc
-        if not calendars:
-            raise invalid("url", "no calendar with events was found there")
-        entries = [CalendarEntry(external_id=c.external_id, name=c.name, primary=c.primary) for c in calendars]
+            raise invalid(field, "not a usable address or credential") from exc
+        entries = _kept(calendars)
+        if not entries:
+            raise invalid(field, "no calendar with events was found there")
         destination = next((c.external_id for c in entries if c.primary), entries[0].external_id)
         connection = CalendarConnection(id=next_id("calendar_connection"), user_id=user_id, type=data.type,
                                         calendars=entries, selected_calendars=[c.external_id for c in entries],
@@ -110,11 +131,10 @@ class CalendarSync:
         return next((s for s in config.calendars if s.connection.destination_calendar), None)
 
     def _credentials(self, stored: StoredConnection) -> Credentials:
-        return Credentials(unseal(stored.encrypted_credentials, CALENDAR_CREDENTIALS))
-
-    def _save_refreshed(self, stored: StoredConnection, creds: Credentials) -> None:
-        if creds.changed:
-            self.connections.save_credentials(stored.connection, seal(creds.values, CALENDAR_CREDENTIALS))
+        """The connection's secrets; refreshed tokens are stored the moment they change."""
+        return Credentials(unseal(stored.encrypted_credentials, CALENDAR_CREDENTIALS),
+                           on_change=lambda values: self.connections.save_credentials(
+                               stored.connection, seal(values, CALENDAR_CREDENTIALS)))
 
     def created(self, booking_uid: str) -> bool:
         record = self.store.get_booking(booking_uid)
@@ -127,7 +147,6 @@ class CalendarSync:
         creds = self._credentials(stored)
         ref = provider_for(connection.type).create_event(
             creds, connection.destination_calendar or "", record, calendar_uid(record), record.ical_sequence)
-        self._save_refreshed(stored, creds)
         self._remember(booking_uid, CalendarEvent(connection_id=connection.id,
                                                   calendar_id=connection.destination_calendar or "",
                                                   external_id=ref.external_id, provider=connection.type))
@@ -136,8 +155,8 @@ class CalendarSync:
     def rescheduled(self, booking_uid: str, previous_uid: str | None) -> bool:
         record = self.store.get_booking(booking_uid)
         previous = self.store.get_booking(previous_uid) if previous_uid else None
-        if record is None:
-            return False
+        if record is None or record.calendar_event is not None:
+            return False  # moved already (a redelivery), or the meeting step moved the event it shares with it
         event = previous.calendar_event if previous else None
         if event is None:
             return self.created(booking_uid)
@@ -149,7 +168,6 @@ class CalendarSync:
         provider_for(event.provider).update_event(creds, event.calendar_id, EventRef(event.external_id,
                                                                                       calendar_uid(record)),
                                                   record, calendar_uid(record), record.ical_sequence)
-        self._save_refreshed(stored, creds)
         self._remember(booking_uid, event)
         return True
 
@@ -163,25 +181,28 @@ class CalendarSync:
         event = record.calendar_event
         if event is None:
             return False
+        meeting = record.online_meeting
+        if meeting is not None and (meeting.connection_id, meeting.external_id) == (event.connection_id,
+                                                                                    event.external_id):
+            return False  # the meeting's own event: the meeting step removes it
         stored = self.connections.get(record.organizer.id, event.connection_id)
         if stored is None:
             return False  # the connection is gone with its calendar
         creds = self._credentials(stored)
         provider_for(event.provider).delete_event(creds, event.calendar_id,
                                                   EventRef(event.external_id, calendar_uid(record)))
-        self._save_refreshed(stored, creds)
         return True
 
     def _remember(self, booking_uid: str, event: CalendarEvent) -> None:
-        """Store where the event is, and show it in the booking's references (jitsi rooms kept)."""
+        """Store where the event is, and show it in the booking's references (the meeting's kept)."""
         for _ in range(3):
             record = self.store.get_booking(booking_uid)
             if record is None:
                 return
             updated = record.model_copy(deep=True)
             updated.calendar_event = event
-            updated.references = [r for r in (record.references or []) if r.type == "jitsi"] + [
-                Reference(type=REFERENCE_TYPE[event.provider], uid=event.external_id)]
+            updated.references = [r for r in (record.references or []) if r.type not in CALENDAR_REFERENCES] + [
+                Reference(type=CALENDAR_REFERENCE_TYPE[event.provider], uid=event.external_id)]
             key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
             try:
                 self.store.write(BookingWrite(changes=[StatusChange(

@@ -6,6 +6,7 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
+from booking_core import clock, jobs, meeting_wait
 from booking_core.domain.bookings import Booking, BookingRecord
 from booking_core.emails import recipients_for, render, to_mime
 from booking_core.emails.render import Kind
@@ -61,6 +62,44 @@ class NotificationService:
         logger.info("emails sent", extra={"kind": kind, "booking_uid": mask_uid(booking.uid), "count": sent,
                                           "to": [mask_email(r.email) for r in recipients_for(booking, kind)]})
         return sent
+
+    # -- the email about an accepted or moved booking, held for its meeting link ---------------------------------------
+    def announce(self, event: BookingEvent) -> bool:
+        """The confirmation (created, confirmed) or rescheduled emails: now, or, while the booking's meeting link is
+        being made, when it comes or the bounded wait ends (`meeting_wait`). True when sent now."""
+        if meeting_wait.awaits_link(event.detail.booking):
+            job, delay = meeting_wait.hold(event, clock.now())
+            jobs.send("NOTIFICATIONS_QUEUE_URL", job, delay)
+            logger.info("emails held for the meeting link", extra={"booking_uid": event.detail.booking.uid,
+                                                                    "seconds": delay})
+            return False
+        self._announce_now(event)
+        return True
+
+    def release(self, event: BookingEvent) -> None:
+        """Send held emails once (keyed on the held change's eventId: the link's arrival and the end of the wait
+        may both come)."""
+        from booking_core.subscribers import run_once
+
+        run_once("notifications.meetingLink", event.event_id, lambda: self._announce_now(event))
+
+    def link_due(self, job: dict[str, Any]) -> None:
+        """The wait is over: send with the link if the booking has it by now, else without; nothing when the
+        booking was cancelled meanwhile (its cancellation email went out: a confirmation after it would mislead)."""
+        event = meeting_wait.event_of(job)
+        record = self.store.get_booking(event.detail.booking.uid)
+        if record is not None and record.status in ("cancelled", "rejected"):
+            logger.info("held emails dropped: the booking is no longer on", extra={"booking_uid": record.uid})
+            return
+        self.release(meeting_wait.with_link_of(event, record))
+
+    def _announce_now(self, event: BookingEvent) -> None:
+        detail = event.detail
+        if event.detail_type == "bookingRescheduled":
+            self.email("rescheduled", detail.booking, previous=detail.previous_booking,
+                       reason=detail.booking.rescheduling_reason)
+        else:
+            self.email("confirmed", detail.booking)
 
     # -- reminders ------------------------------------------------------------------------------------------------
     def schedule_reminders(self, record: BookingRecord, now: datetime) -> None:

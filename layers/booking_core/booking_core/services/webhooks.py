@@ -4,12 +4,12 @@ with exponential backoff (each attempt recorded)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from booking_core import jobs, meeting_wait
 from booking_core.domain.bookings import BookingRecord
 from booking_core.domain.common import merged
 from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput, WebhookPatch
@@ -90,13 +90,32 @@ class WebhookService:
             for delivery in self.repository.deliveries(webhook_id)]
 
     # -- fan-out -------------------------------------------------------------------------------------------------
+    def _subscribers(self, trigger: str, event_type_id: int, host_ids: list[int]) -> list[Webhook]:
+        return [w for w in self.repository.matching(event_type_id, host_ids) if w.active and trigger in w.triggers]
+
+    def announce(self, event: BookingEvent, now: datetime) -> int:
+        """fan_out now, or, while the booking's meeting link is being made and someone subscribes to this trigger,
+        when the link comes or the bounded wait ends (`meeting_wait`): a job on the delivery queue holds it."""
+        booking = event.detail.booking
+        if meeting_wait.awaits_link(booking) and self._subscribers(
+                TRIGGERS[event.detail_type], booking.event_type_id, [host.id for host in booking.hosts]):
+            job, delay = meeting_wait.hold(event, now)
+            self.enqueue(job, delay)
+            logger.info("webhooks held for the meeting link", extra={"booking_uid": booking.uid, "seconds": delay})
+            return 0
+        return self.fan_out(event, now)
+
+    def link_due(self, job: dict[str, Any], store: Any, now: datetime) -> int:
+        """The wait is over: deliver with the link if the booking has it by now, else without. A delivery the link's
+        arrival recorded first is not recorded twice (same delivery ids)."""
+        event = meeting_wait.event_of(job)
+        return self.fan_out(meeting_wait.with_link_of(event, store.get_booking(event.detail.booking.uid)), now)
+
     def fan_out(self, event: BookingEvent, now: datetime) -> int:
         """Record one delivery per matching subscription and trigger, and queue its first attempt."""
         trigger = TRIGGERS[event.detail_type]
         booking = event.detail.booking
-        hosts = [host.id for host in booking.hosts]
-        subscribers = [w for w in self.repository.matching(booking.event_type_id, hosts)
-                       if w.active and trigger in w.triggers]
+        subscribers = self._subscribers(trigger, booking.event_type_id, [host.id for host in booking.hosts])
         body = None
         for webhook in subscribers:
             body = body or to_json(build_payload(trigger, event, created_at=now))
@@ -162,17 +181,8 @@ class WebhookService:
         return status
 
 
-_sqs: Any = None
-
-
 def send_job(job: dict[str, Any], delay_seconds: int) -> None:
-    global _sqs
-    if _sqs is None:
-        import boto3
-
-        _sqs = boto3.client("sqs")
-    _sqs.send_message(QueueUrl=os.environ["WEBHOOK_DELIVERY_QUEUE_URL"], MessageBody=json.dumps(job),
-                      DelaySeconds=max(0, min(delay_seconds, 900)))
+    jobs.send("WEBHOOK_DELIVERY_QUEUE_URL", job, delay_seconds)
 
 
 # -- MEETING_STARTED / MEETING_ENDED moments ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""One webhook POST (CONTRACT.md section 5), standard library only; the connection comes from `booking_core.outbound`.
+"""One webhook POST (CONTRACT.md section 5) through `booking_core.outbound`, standard library only.
 
 - The SSRF check runs again here, with the host name resolved afresh.
 - The connection goes to an address that check vetted: the name is never looked up a second time, so DNS rebinding
@@ -6,7 +6,7 @@
   https the original name is used for SNI and certificate verification.
 - No redirects: http.client never follows them and neither do we; a 3xx is a failed attempt.
 - `timeout` bounds the whole attempt (connect, TLS handshake, sending, waiting for the status line), not just each
-  socket operation, so a receiver that trickles bytes cannot hold a delivery open.
+  socket operation, so a receiver that trickles bytes cannot hold a delivery open. The body is never read.
 - 2xx = delivered; any other status, a timeout or a connection error = not delivered (the caller retries).
 - No proxy from the environment is used (http.client, not urllib's opener).
 """
@@ -19,8 +19,8 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from booking_core.outbound import Deadline, open_connection, request_path
-from booking_core.webhooks.ssrf import Resolver, UnsafeUrl, vet
+from booking_core import outbound
+from booking_core.webhooks.ssrf import Resolver, UnsafeUrl
 
 MIN_ATTEMPTS = 4  # the contract: at least 4 attempts in all
 
@@ -32,8 +32,8 @@ class DeliveryResult:
     delivered: bool
 
 
-def _failure(exc: BaseException, deadline: Deadline) -> DeliveryResult:
-    if deadline.fired or isinstance(exc, TimeoutError):
+def _failure(exc: BaseException) -> DeliveryResult:
+    if isinstance(exc, TimeoutError):
         return DeliveryResult(None, "timeout", False)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return DeliveryResult(None, f"tls certificate rejected: {exc.verify_message}", False)
@@ -54,28 +54,14 @@ def deliver(
 ) -> DeliveryResult:
     """POST `body` with `headers` to `url`, once. `ssl_context` defaults to the system trust store."""
     try:
-        target = vet(url, allow_private=allow_private, resolve=resolve)
+        status = outbound.request("POST", url, allow_private=allow_private, resolve=resolve, body=body,
+                                  headers=headers, timeout=timeout, read_body=False, ssl_context=ssl_context).status
     except UnsafeUrl as exc:
         return DeliveryResult(None, f"refused: {exc.reason}", False)
-
-    deadline = Deadline(timeout)
-    connection: http.client.HTTPConnection | None = None
-    try:
-        connection = open_connection(target, deadline, ssl_context)
-        request_headers = {"Connection": "close", **headers}
-        connection.request("POST", request_path(target.path), body=body, headers=request_headers)
-        response = connection.getresponse()
-        status = response.status
-        if deadline.fired:  # the socket was cut mid-response: what was parsed may be truncated
-            raise TimeoutError("deadline reached")
     except (OSError, http.client.HTTPException) as exc:
-        return _failure(exc, deadline)
+        return _failure(exc)
     except ValueError as exc:  # a header value or path http.client refuses to send
         return DeliveryResult(None, f"invalid request: {exc}", False)
-    finally:
-        deadline.cancel()
-        if connection is not None:
-            connection.close()
     if 200 <= status < 300:
         return DeliveryResult(status, None, True)
     if 300 <= status < 400:

@@ -9,7 +9,9 @@ IP literals are recognised in every notation that resolvers and browsers accept:
 hex number (2852039166, 0xa9fea9fe), octal parts (0251.0376.0251.0376), short forms (169.254.43518), IPv6 in brackets,
 and IPv6 forms that embed an IPv4 address (::ffff:169.254.169.254, NAT64 64:ff9b::/96, 6to4, Teredo). A host name is
 resolved and *every* address it resolves to must pass. The check runs when a webhook is created and again at every
-delivery (resolved afresh); delivery then connects to an address this module vetted (see `delivery.py`).
+delivery (resolved afresh); delivery then connects to an address this module vetted (see `booking_core.outbound`).
+The same rules guard every other URL a user or a provider chooses: CalDAV servers and the hrefs they answer with
+(`vet`, then a pinned connection), and links providers hand back for people to open (`check_link`).
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ _HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
 def allow_private_targets() -> bool:
-    """Whether this deployment may call loopback and private-network targets (never link-local or metadata)."""
+    """Whether this deployment lets URLs users choose (webhook targets, CalDAV servers) reach loopback and private
+    networks (WEBHOOK_ALLOW_PRIVATE_TARGETS=true, as the local stack does). Never link-local or metadata."""
     return os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false").lower() == "true"
 
 
@@ -177,8 +180,17 @@ def _resolve(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
     return addresses
 
 
-def vet(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> Target:
-    """Parse, resolve and check `url`; the Target delivery connects to. Raises UnsafeUrl with the reason."""
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    literal: IPAddress | None
+
+
+def _parse(url: str) -> _Parsed:
+    """Scheme, host, port and path of `url`, with the syntax rules every target must meet (no DNS)."""
     if not isinstance(url, str) or not url.strip():
         raise UnsafeUrl("the URL is empty")
     if any(ord(char) < 0x21 or ord(char) == 0x7F or char == "\\" for char in url.strip()):
@@ -211,17 +223,45 @@ def vet(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo
     else:
         host = _ascii_host(host)
         literal = _literal(host)
-    addresses = [literal] if literal is not None else _resolve(host, port, resolve)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return _Parsed(scheme, host, port, path, literal)
+
+
+def _refuse(host: str, literal: IPAddress | None, reason: str) -> UnsafeUrl:
+    article = "an" if reason[0] in "aeiou" else "a"
+    if literal is None:
+        return UnsafeUrl(f"{host} resolves to {article} {reason}")
+    written = host if host == str(literal) else f"{host} ({literal})"
+    return UnsafeUrl(f"{written} is {article} {reason}")
+
+
+def vet(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> Target:
+    """Parse, resolve and check `url`; the Target delivery connects to. Raises UnsafeUrl with the reason."""
+    parsed = _parse(url)
+    addresses = [parsed.literal] if parsed.literal is not None else _resolve(parsed.host, parsed.port, resolve)
     for address in addresses:
         reason = classify(address, allow_private)
         if reason:
-            article = "an" if reason[0] in "aeiou" else "a"
-            if literal is None:
-                raise UnsafeUrl(f"{host} resolves to {article} {reason}")
-            written = host if host == str(literal) else f"{host} ({literal})"
-            raise UnsafeUrl(f"{written} is {article} {reason}")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(scheme=scheme, host=host, port=port, path=path, addresses=tuple(addresses))
+            raise _refuse(parsed.host, parsed.literal, reason)
+    return Target(scheme=parsed.scheme, host=parsed.host, port=parsed.port, path=parsed.path,
+                  addresses=tuple(addresses))
+
+
+def check_link(url: str, *, max_length: int = 2048) -> str:
+    """A link a provider answered with for people to open (a meeting's join URL), checked before it reaches a
+    booking, an email or a webhook: https only, no credentials, at most `max_length` characters, and no IP literal
+    that is not public (in any notation). The service never fetches it, so the name is not resolved. Returns the
+    URL; raises UnsafeUrl."""
+    if not isinstance(url, str) or len(url) > max_length:
+        raise UnsafeUrl("the link is missing or too long")
+    parsed = _parse(url)
+    if parsed.scheme != "https":
+        raise UnsafeUrl("only https links are accepted")
+    if parsed.literal is not None:
+        reason = classify(parsed.literal, allow_private=False)
+        if reason:
+            raise _refuse(parsed.host, parsed.literal, reason)
+    return url.strip()
 
 
 def check_url(url: str, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> list[IPAddress]:
@@ -229,4 +269,5 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = socket.getad
     return list(vet(url, allow_private=allow_private, resolve=resolve).addresses)
 
 
-__all__ = ["METADATA", "IPAddress", "Target", "UnsafeUrl", "allow_private_targets", "check_url", "classify", "vet"]
+__all__ = ["METADATA", "IPAddress", "Target", "UnsafeUrl", "allow_private_targets", "check_link", "check_url",
+           "classify", "vet"]
