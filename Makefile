@@ -20,7 +20,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 #   CKV_AWS_173  environment variables encrypted with Lambda's AWS managed key; they hold no secrets
 CHECKOV_SKIP := CKV_AWS_27,CKV_AWS_115,CKV_AWS_116,CKV_AWS_117,CKV_AWS_119,CKV_AWS_149,CKV_AWS_158,CKV_AWS_173
 
-.PHONY: install test unit lint checkov run bench openapi clean
+.PHONY: install test unit lint checkov run bench openapi docs clean
 
 install: $(STAMP)
 
@@ -60,6 +60,9 @@ bench: install
 
 openapi: install
 	$(BIN)/python -m tests.openapi_dump > functions/booking_api/openapi.json
+
+docs: install
+	$(BIN)/python -m tests.docs_sync
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .hypothesis

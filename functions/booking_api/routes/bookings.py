@@ -1,4 +1,4 @@
-"""Booker routes (CONTRACT.md section 3): slots, bookings, reschedule, cancel. Public; an Idempotency-Key makes
+"""Booker routes (docs/api.md "Booker API"): slots, bookings, reschedule, cancel. Public; an Idempotency-Key makes
 retries of mutating requests safe; a booker JWT (optional) signs the booker in."""
 
 from __future__ import annotations

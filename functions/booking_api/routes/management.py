@@ -1,4 +1,4 @@
-"""Management routes (CONTRACT.md section 2), all behind the admin key."""
+"""Management routes (docs/api.md "Management API"), all behind the admin key."""
 
 from __future__ import annotations
 

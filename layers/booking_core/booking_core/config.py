@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Slot locks cover fixed time buckets of this many minutes (see ARCHITECTURE.md "Slot locks"). Busy time is rounded
+# Slot locks cover fixed time buckets of this many minutes (see docs/architecture.md, "Shape"). Busy time is rounded
 # outward to this grid both when slots are computed and when locks are written, so the two always agree.
 LOCK_BUCKET_MINUTES = 5
 # DynamoDB accepts at most 100 items in one transaction; a booking keeps a few for itself.

@@ -1,4 +1,4 @@
-"""Bookings: the public shape (CONTRACT.md section 3) and the stored record that extends it."""
+"""Bookings: the public shape (docs/api.md "Booker API") and the stored record that extends it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook subscriptions and their deliveries (CONTRACT.md sections 2 and 5)."""
+"""Webhook subscriptions and their deliveries (docs/api.md "Management API", docs/events.md "Webhook deliveries")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Booking emails (CONTRACT.md section 6): plain text and HTML parts, times in the recipient's own time zone,
+"""Booking emails (docs/events.md "Emails"): plain text and HTML parts, times in the recipient's own time zone,
 the location or meeting link, and an .ics invitation for confirmed, rescheduled and cancelled bookings."""
 
 from booking_core.emails.render import (

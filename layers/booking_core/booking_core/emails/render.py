@@ -1,4 +1,4 @@
-"""Rendering one booking email for one recipient (CONTRACT.md section 6), and the MIME message SES sends.
+"""Rendering one booking email for one recipient (docs/events.md "Emails"), and the MIME message SES sends.
 
 | kind        | attendees and guests    | organizer (and co-hosts)        | .ics            |
 |-------------|-------------------------|---------------------------------|-----------------|

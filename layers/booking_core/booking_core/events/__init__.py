@@ -1,1 +1,1 @@
-"""Event contracts (CONTRACT.md section 4): what goes on the bus and how subscribers read it."""
+"""Event contracts (docs/events.md "Events on the bus"): what goes on the bus and how subscribers read it."""

@@ -1,4 +1,4 @@
-"""The booking creation pipeline (ARCHITECTURE.md "The pipeline").
+"""The booking creation pipeline (docs/architecture.md "The pipeline").
 
 validate (pure) -> enrich (1 read round) -> check_enriched (pure) -> load_availability (1 concurrent read round)
 -> validate_availability (pure) -> create (1 transaction)

@@ -21,7 +21,8 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | round-robin counter      | RRCOUNT#<typeId>#<YYYY-MM>         | HOST#<hostId>               |
 | booking-limit counter    | LIMIT#<typeId>#<period>            | LIMIT                       |
 | booker's bookings        | BOOKER#<typeId>#<email>            | <startMin:010>#<uid>        |
-| seat slot / seat guard   | SEATSLOTS#<typeId>                 | <startMin:010>[#<email>]    |
+| seat slot                | SEATSLOTS#<typeId>                 | <startMin:010>              |
+| seat guard (one per email)| BOOKING#<uid>                     | SEATGUARD#<email>           |
 | abuse-limit window       | RATE#<ip|email>#<subject>#<start>  | RATE                        |
 | blocklist entry          | BLOCK#<type>#<value>               | BLOCK                       |
 | blocklist listing        | BLOCKLIST                          | <id:010>                    |

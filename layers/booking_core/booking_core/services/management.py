@@ -1,4 +1,4 @@
-"""Management use cases (CONTRACT.md section 2): users, schedules, event types."""
+"""Management use cases (docs/api.md "Management API"): users, schedules, event types."""
 
 from __future__ import annotations
 

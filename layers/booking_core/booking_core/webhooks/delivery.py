@@ -1,4 +1,4 @@
-"""One webhook POST (CONTRACT.md section 5) through `booking_core.outbound`, standard library only.
+"""One webhook POST (docs/events.md "Webhook deliveries") through `booking_core.outbound`, standard library only.
 
 - The SSRF check runs again here, with the host name resolved afresh.
 - The connection goes to an address that check vetted: the name is never looked up a second time, so DNS rebinding

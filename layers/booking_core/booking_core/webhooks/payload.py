@@ -1,4 +1,4 @@
-"""cal.com-compatible webhook bodies (CONTRACT.md section 5): `{triggerEvent, createdAt, payload}`.
+"""cal.com-compatible webhook bodies (docs/events.md "Webhook deliveries"): `{triggerEvent, createdAt, payload}`.
 
 The fields the contract lists are always present (optional ones only when they apply). Where the contract is silent
 the shapes follow cal.com's documented 2021-10-20 payloads: `organizer.language` / `attendees[].language` are

@@ -1,4 +1,4 @@
-"""Which outbound targets may be called: webhook receivers (CONTRACT.md section 5) and CalDAV servers.
+"""Which outbound targets may be called: webhook receivers (docs/events.md "Webhook deliveries") and CalDAV servers.
 
 Only `http` and `https`. Never link-local addresses or cloud metadata endpoints, whatever the deployment. Loopback and
 private networks (RFC 1918, CGNAT 100.64/10, unique-local fc00::/7) only where the deployment allows them
