@@ -12,6 +12,7 @@ from booking_core.domain.access import BlocklistInput, PrivateLinkInput, Routing
 from booking_core.domain.bookings import DeclineInput
 from booking_core.domain.calendars import ConferencingConnectInput, ConnectInput, ConnectionPatch
 from booking_core.domain.event_types import EventTypeInput, EventTypePatch
+from booking_core.domain.out_of_office import OutOfOfficeInput
 from booking_core.domain.users import ScheduleInput, SchedulePatch, UserInput, UserPatch
 from booking_core.domain.webhooks import WebhookInput, WebhookPatch
 from routes.http import Lazy, Routes, ok
@@ -46,6 +47,12 @@ def _conferencing() -> Any:
     from booking_core.services.conferencing import ConferencingConnections
 
     return ConferencingConnections()
+
+
+def _out_of_office() -> Any:
+    from booking_core.services.out_of_office import OutOfOfficeService
+
+    return OutOfOfficeService()
 
 
 def _changes() -> Any:
@@ -236,4 +243,33 @@ def register_calendars(routes: Routes) -> None:
     def disconnect_conferencing(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                                 connection_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         conferencing().disconnect(user_id, connection_id)
+        return ok(None)
+
+
+def register_out_of_office(routes: Routes) -> None:
+    """A user's out-of-office entries: busy time for every event type they host."""
+    away = Lazy(_out_of_office)
+
+    @routes.admin("POST", "/v2/users/<user_id>/ooo", success=201, tags=["out of office"],
+                  summary="Mark a user out of office",
+                  description="From `start` to `end` the user has no availability for any event type: their slots "
+                              "disappear, round-robin and collective types treat them as busy, and booking a "
+                              "single-host type of theirs then answers 409 `host_out_of_office` with "
+                              "`details.redirectToUserId` when a redirect is set. `redirectToUserId` must be another "
+                              "existing user. Emits `outOfOfficeCreated` (webhook trigger OOO_CREATED). An entry that "
+                              "has ended is no longer listed; a user has at most 100 that have not ended.")
+    def create_out_of_office(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                             body: Annotated[OutOfOfficeInput, Body()]):
+        return ok(away().create(user_id, body, clock.now()), 201)
+
+    @routes.admin("GET", "/v2/users/<user_id>/ooo", tags=["out of office"],
+                  summary="List a user's out-of-office entries that have not ended")
+    def list_out_of_office(user_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+        return ok(away().list(user_id, clock.now()))
+
+    @routes.admin("DELETE", "/v2/users/<user_id>/ooo/<ooo_id>", tags=["out of office"],
+                  summary="Remove an out-of-office entry (its time is bookable again at once)")
+    def delete_out_of_office(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                             ooo_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+        away().delete(user_id, ooo_id)
         return ok(None)

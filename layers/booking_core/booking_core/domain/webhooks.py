@@ -18,6 +18,7 @@ Trigger = Literal[
     "BOOKING_CANCELLED",
     "MEETING_STARTED",
     "MEETING_ENDED",
+    "OOO_CREATED",
 ]
 DeliveryStatus = Literal["pending", "delivered", "retrying", "failed"]
 
@@ -90,7 +91,7 @@ class Delivery(CamelModel):
     webhook_id: int
     event_id: str
     trigger_event: Trigger
-    booking_uid: str
+    booking_uid: str | None = None  # None for OOO_CREATED
     status: DeliveryStatus = "pending"
     attempts: int = 0
     last_response_status: int | None = None

@@ -28,12 +28,13 @@ def transaction_items_needed(event_type: EventTypeInput) -> int:
     fixed = [h for h in event_type.host_ids if event_type.is_fixed(h)]
     pool = [h for h in event_type.host_ids if not event_type.is_fixed(h)]
     booked_hosts = len(fixed) + (1 if pool else 0)
-    # per booking: the booking, duplicate guard, booker index, outbox event, and per host its interval and locks
-    per_booking = 4 + booked_hosts * (1 + buckets)
+    # per booking: the booking, duplicate guard, booker index, outbox event, and per host its interval and locks,
+    # and the hold of a slot reservation the booking consumes
+    per_booking = 4 + booked_hosts * (2 + buckets)
     occurrences = event_type.recurrence.occurrences if event_type.recurrence else 1
     seats = 3 if event_type.seats else 0  # seat slot, seat, seat guard
     limits = 4 * occurrences  # day / week / month / year counters
-    shared = 2 + limits + seats  # round-robin counter(s), payment
+    shared = 3 + limits + seats  # round-robin counter(s), payment, the consumed reservation
     return per_booking * occurrences + shared
 
 
