@@ -27,7 +27,15 @@ LAYOUTS = {
 FAMILIES = {
     "BookingEventDetail": "BookingEventSchema",
     "ScheduledDetail": "ScheduledMomentSchema",
+    "OutOfOfficeDetail": "OutOfOfficeEventSchema",
 }
+
+
+def family_of(detail_type: str, source: str) -> str:
+    """The event family (its `detail` model) of a bus event."""
+    if source.endswith(".scheduler"):
+        return "ScheduledDetail"
+    return "OutOfOfficeDetail" if detail_type == "outOfOfficeCreated" else "BookingEventDetail"
 
 
 def docstring(path: Path) -> str:

@@ -1,7 +1,7 @@
 """`make bench` (python -m tests.bench): measures, prints a report, and ends with one machine-readable line:
 
     bench: single_rt=<n> rr_rt=<n> import_ratio=<x.xx> slots_cpu_ms=<y.y> reschedule_rt=<n> seat_open_rt=<n>
-           seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n>
+           seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> reserve_rt=<n> reserved_booking_rt=<n>
 
 1. AWS calls by operation and SEQUENTIAL round trips on the booker's critical path, for a single-host booking and a
    round-robin booking over 3 hosts, through the real booking_api handler against the serial moto server provisioned
@@ -136,6 +136,8 @@ def main() -> int:
         "seat_join_rt": sequential_round_trips(others["seated booking, joining attendee"].calls),
         "seat_reschedule_rt": sequential_round_trips(others["reschedule, one seat"].calls),
         "calendar_rounds": calendar_rounds,
+        "reserve_rt": sequential_round_trips(others["slot reservation"].calls),
+        "reserved_booking_rt": sequential_round_trips(others["single-host booking with its reservation"].calls),
     }
     print("bench: " + " ".join(f"{key}={value}" for key, value in keys.items()))
     return 0

@@ -173,6 +173,13 @@ class EventTypeRepository:
             return None
         return EventType.model_validate(item.doc), int(item.version)
 
+    def existing(self, event_type_ids: list[int]) -> set[int]:
+        """Which of these event types exist (one BatchGetItem)."""
+        from booking_core.repositories.bookings import batch_get
+
+        found = batch_get((f"EVENTTYPE#{i}", "EVENTTYPE") for i in event_type_ids)
+        return {int(item.pk.split("#")[1]) for item in found if isinstance(item, EventTypeItem)}
+
     def save(self, event_type: EventType, version: int) -> None:
         item = EventTypeItem(f"EVENTTYPE#{event_type.id}", "EVENTTYPE", doc=event_type.dump(), version=version + 1)
         try:
