@@ -25,9 +25,9 @@ from booking_core.events.contracts import (
     OUT_OF_OFFICE_CREATED,
     SCHEDULED_TYPES,
     BookingEvent,
-    OutOfOfficeEvent,
     ScheduledEvent,
 )
+from booking_core.events.out_of_office import OutOfOfficeEvent
 from booking_core.observability import logger, metrics, tracer
 
 EventHandler = Callable[..., Any]

@@ -1,7 +1,7 @@
 """outOfOfficeCreated -> OOO_CREATED to the subscriptions of every booking and of that user."""
 
 from booking_core import clock
-from booking_core.events.contracts import OutOfOfficeEvent
+from booking_core.events.out_of_office import OutOfOfficeEvent
 from booking_core.services.webhooks import WebhookService
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from booking_core.domain.out_of_office import MAX_CURRENT_ENTRIES, OutOfOffice, OutOfOfficeInput
 from booking_core.errors import invalid, not_found
-from booking_core.events.contracts import out_of_office_event
+from booking_core.events.out_of_office import out_of_office_event
 from booking_core.observability import count, logger
 from booking_core.ports import HostConfig
 from booking_core.repositories.entities import UserRepository

@@ -14,7 +14,8 @@ from booking_core.domain.bookings import BookingRecord
 from booking_core.domain.common import merged
 from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput, WebhookPatch
 from booking_core.errors import invalid, not_found
-from booking_core.events.contracts import BookingEvent, OutOfOfficeEvent
+from booking_core.events.contracts import BookingEvent
+from booking_core.events.out_of_office import OutOfOfficeEvent
 from booking_core.observability import count, logger
 from booking_core.repositories.webhooks import WebhookRepository
 from booking_core.scheduling import moment_detail, schedule_name

@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from booking_core.domain.bookings import Booking, BookingRecord, HostRef
-from booking_core.events.contracts import BookingEvent, EventBooking, OutOfOfficeEvent, UserRef
+from booking_core.events.contracts import BookingEvent, EventBooking
+from booking_core.events.out_of_office import OutOfOfficeEvent, UserRef
 from booking_core.ics import calendar_uid
 from booking_core.timeutil import iso_z
 
