@@ -29,9 +29,9 @@ class Texter:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
+            from booking_core.aws import client
 
-            self._client = boto3.client("sns")
+            self._client = client("sns")
         return self._client
 
     @staticmethod
