@@ -36,7 +36,8 @@ def test_workflow_texts_reservations_and_out_of_office(stack: Http):
     assert f"{day}T10:00:00.000+00:00" not in [s["start"] for s in slots.get(str(day), [])]
     taken = stack.call("POST", "/v2/bookings", {"start": f"{day}T10:00:00Z", "eventTypeId": event_type["id"],
                                                 "attendee": {"name": "Tess", "email": "tess@example.org",
-                                                             "timeZone": "Europe/Paris", "phoneNumber": "+33 6 98 76 54 32"}})
+                                                             "timeZone": "Europe/Paris",
+                                                             "phoneNumber": "+33 6 98 76 54 32"}})
     assert taken.status == 409 and taken.code == "slot_reserved"
     booking = stack.call("POST", "/v2/bookings", {"start": f"{day}T10:00:00Z", "eventTypeId": event_type["id"],
                                                   "reservationUid": held.data["reservationUid"],

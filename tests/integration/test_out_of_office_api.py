@@ -135,7 +135,8 @@ def test_creating_an_entry_fires_ooo_created_for_the_users_and_the_global_webhoo
             "bookings-only": {"subscriberUrl": f"{url}/bookings-only", "triggers": ["BOOKING_CREATED"],
                               "userId": away["id"]},
         }
-        ids = {name: api.call("POST", "/v2/webhooks", body, admin=True).data["id"] for name, body in subscriptions.items()}
+        ids = {name: api.call("POST", "/v2/webhooks", body, admin=True).data["id"]
+               for name, body in subscriptions.items()}
         entry = api.call("POST", f"/v2/users/{away['id']}/ooo", {"start": at(9), "end": at(17, day=DAY + timedelta(1)),
                                                                  "reason": "conference",
                                                                  "redirectToUserId": cover["id"]}, admin=True).data

@@ -34,7 +34,8 @@ def event_type(api, **fields) -> dict:
 
 
 def listed(api, event_type_id: int) -> list[str]:
-    return [slot["start"] for slot in api.slots(event_type_id, DAY.isoformat(), DAY.isoformat()).get(DAY.isoformat(), [])]
+    days = api.slots(event_type_id, DAY.isoformat(), DAY.isoformat())
+    return [slot["start"] for slot in days.get(DAY.isoformat(), [])]
 
 
 def reserve(api, event_type_id: int, start: str, **extra):

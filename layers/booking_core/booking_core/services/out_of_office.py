@@ -39,7 +39,8 @@ class OutOfOfficeService:
         if data.end <= now:
             raise invalid("end", "must be in the future")
         if len(self._current(config, now)) >= MAX_CURRENT_ENTRIES:
-            raise invalid("start", f"a user has at most {MAX_CURRENT_ENTRIES} out-of-office entries that have not ended")
+            raise invalid("start", f"a user has at most {MAX_CURRENT_ENTRIES} out-of-office entries that have not "
+                                   "ended")
         redirect_to = None
         if data.redirect_to_user_id is not None:
             if data.redirect_to_user_id == user_id:

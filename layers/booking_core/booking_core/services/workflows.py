@@ -18,7 +18,7 @@ steps of the same change are attempted first (the failure is raised at the end).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -169,12 +169,9 @@ class WorkflowRunner:
         attendees = booking.attendees[:1] if event.detail.context.seat_uid else booking.attendees
         return [Person(attendee, booking.booking_fields_responses) for attendee in attendees]
 
-    def _timed_workflows(self, workflows: Iterable[Workflow]) -> list[Workflow]:
-        return [workflow for workflow in workflows if workflow.is_timed]
-
     def _place_timed_steps(self, event: BookingEvent, workflows: list[Workflow], now: datetime) -> None:
         """Schedules follow the booking as stored now: an accepted booking has them; one that is gone has none."""
-        timed = self._timed_workflows(workflows)
+        timed = [workflow for workflow in workflows if workflow.is_timed]
         previous = event.detail.previous_booking
         if event.detail_type == "bookingRescheduled" and previous is not None:
             old = self.store.get_booking(previous.uid)
