@@ -3,9 +3,10 @@ retries of mutating requests safe; a booker JWT (optional) signs the booker in."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -22,7 +23,16 @@ from booking_core.services.abuse import email_window, ip_admission
 from booking_core.services.bookings import get_booking
 from booking_core.services.changes import cancel
 from booking_core.services.slots import get_slots
-from routes.http import BOOKER_SECURITY, JSON, Routes, admin_key_matches, error_response, ok, signed_in_booker
+from routes.http import (
+    BOOKER_SECURITY,
+    JSON,
+    Routes,
+    admin_key_matches,
+    configured_admin_key,
+    error_response,
+    ok,
+    signed_in_booker,
+)
 
 # What creating or moving a booking can answer besides 201 (and 400/413/500 on every route): 200 with the existing
 # booking for a repeat; 401 a booker token that fails verification; 403 blocklist, sign-in, private link, notice;
@@ -140,3 +150,88 @@ def register(routes: Routes) -> None:
             return ok(cancel(store, uid, body, now, by_host=by_host, admit=admission(now)))
 
         return idempotent(produce)
+
+
+LIST_DESCRIPTION = (
+    "Filters combine with AND. `status`: comma-separated categories, any of which a booking may be in: upcoming "
+    "(accepted or pending, end >= now), unconfirmed (pending, end >= now), past (end < now, neither cancelled nor "
+    "rejected), cancelled (cancelled or rejected), recurring (upcoming, part of a series). `afterStart`: start at or "
+    "after; `beforeEnd`: end at or before (ISO 8601 instants). Ordered by start (`sortStart`, default asc). A page "
+    "reads at most `take` index entries per index partition and never reads again to fill itself: it may hold fewer "
+    "than `take` bookings, even none, while `pagination.hasNextPage` is true; pass `pagination.nextCursor` as "
+    "`cursor` with the same filters for the next page (another query's cursor, or a changed one, is a 400). A "
+    "seated booking shows the seat the listing matched (by attendee) and seatsRemaining, not every seat. Attendees "
+    "are the bookers and seat holders (guests are not). -> {status, data: [booking], pagination: {returnedItems, "
+    "hasNextPage, nextCursor}}")
+
+
+# The listing's query parameters.
+Email = Annotated[str | None, Query(alias="attendeeEmail", max_length=320)]
+Status = Annotated[str | None, Query(max_length=100, description="comma-separated: upcoming, unconfirmed, past, "
+                                                                 "cancelled, recurring")]
+TypeId = Annotated[int | None, Query(alias="eventTypeId", ge=1, le=MAX_ID)]
+UserId = Annotated[int | None, Query(alias="userId", ge=1, le=MAX_ID, description="bookings this user hosts")]
+After = Annotated[str | None, Query(alias="afterStart", max_length=64, description="an ISO 8601 instant")]
+Before = Annotated[str | None, Query(alias="beforeEnd", max_length=64, description="an ISO 8601 instant")]
+Sort = Annotated[Literal["asc", "desc"], Query(alias="sortStart")]
+Take = Annotated[int, Query(ge=1, le=250)]
+Cursor = Annotated[str | None, Query(max_length=512, description="pagination.nextCursor of the previous page")]
+
+
+def _listing() -> Any:
+    from booking_core.repositories.listing import DynamoBookingListing
+    from booking_core.services import listing
+
+    return listing, DynamoBookingListing()
+
+
+def register_listing(routes: Routes) -> None:
+    """GET /v2/bookings (admin) and GET /v2/me/bookings (the signed-in booker's own), from the listing indexes."""
+    from routes.http import Lazy
+
+    app = routes.app
+    lazy = Lazy(_listing)
+
+    def answer(status: str | None, email: str | None, event_type_id: int | None, user_id: int | None,
+               after_start: str | None, before_end: str | None, sort_start: str, take: int, cursor: str | None,
+               audience: str) -> Response:
+        module, listing = lazy()
+        filters = module.Filters(
+            statuses=module.parse_statuses(status), attendee_email=email, event_type_id=event_type_id,
+            host_id=user_id, after_start=module.parse_instant(after_start, "afterStart"),
+            before_end=module.parse_instant(before_end, "beforeEnd"), descending=sort_start == "desc")
+        body = module.list_bookings(listing, filters, clock.now(), take, cursor, configured_admin_key() or "",
+                                    audience)
+        return Response(status_code=200, content_type=JSON, body=json.dumps(body))
+
+    @routes.admin("GET", "/v2/bookings", tags=["bookings"], summary="List bookings", description=LIST_DESCRIPTION)
+    def list_all(status: Status = None, attendee_email: Email = None, event_type_id: TypeId = None,
+                 user_id: UserId = None, after_start: After = None, before_end: Before = None, sort_start: Sort = "asc",
+                 take: Take = 100, cursor: Cursor = None):
+        if attendee_email is not None:
+            attendee_email = _checked_email(attendee_email)
+        return answer(status, attendee_email, event_type_id, user_id, after_start, before_end, sort_start, take,
+                      cursor, "admin")
+
+    @routes.public("GET", "/v2/me/bookings", security=BOOKER_SECURITY, tags=["bookings"],
+                   summary="List the signed-in booker's bookings",
+                   description="The same filters as GET /v2/bookings (but attendeeEmail, which is the token's "
+                               "email), over the bookings whose attendee (or a seat's holder) is the signed-in "
+                               "booker; a seated booking shows the booker's own seat. " + LIST_DESCRIPTION)
+    def list_mine(status: Status = None, event_type_id: TypeId = None, user_id: UserId = None,
+                  after_start: After = None, before_end: Before = None, sort_start: Sort = "asc", take: Take = 100,
+                  cursor: Cursor = None):
+        email = signed_in_booker(app.current_event)
+        assert email is not None  # the resolver has checked that a booker is signed in
+        return answer(status, email, event_type_id, user_id, after_start, before_end, sort_start, take, cursor,
+                      f"me:{email.lower()}")
+
+
+def _checked_email(value: str) -> str:
+    from booking_core.domain.common import _email
+    from booking_core.errors import invalid
+
+    try:
+        return _email(value)
+    except ValueError as exc:
+        raise invalid("attendeeEmail", str(exc)) from None

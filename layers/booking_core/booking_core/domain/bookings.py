@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from booking_core.domain.booking_fields import FieldLabel
 from booking_core.domain.calendars import CalendarEvent, OnlineMeeting
 from booking_core.domain.common import CamelModel, Email, Id, TimeZoneName, UtcDatetime, check_answers
 from booking_core.timeutil import UTC
@@ -120,6 +121,7 @@ class Attendee(CamelModel):
     time_zone: str
     language: str = "en"
     phone_number: str | None = None
+    absent: bool = False  # a no-show, as the host recorded it (mark-absent)
 
 
 class HostRef(CamelModel):
@@ -159,7 +161,7 @@ class Reference(CamelModel):
 
 # Optional booking fields shown only when they apply (the contract marks them with "?").
 OPTIONAL_FIELDS = ("seatUid", "seatsRemaining", "recurringBookingUid", "paymentRequired", "paymentUid",
-                   "assignmentReason", "references", "isDryRun", "iCalUID")
+                   "assignmentReason", "references", "isDryRun", "iCalUID", "rescheduleRequested")
 
 
 class Booking(CamelModel):
@@ -198,6 +200,8 @@ class Booking(CamelModel):
     is_dry_run: bool | None = None
     ical_uid: str | None = Field(default=None, alias="iCalUID")
     ical_sequence: int = Field(default=0, alias="iCalSequence")
+    absent_host: bool = False
+    reschedule_requested: bool | None = None  # the host asked the booker to pick another time (request-reschedule)
 
 
 class BookingRecord(Booking):
@@ -227,6 +231,7 @@ class BookingRecord(Booking):
     calendar_event: CalendarEvent | None = None
     meeting_app: str | None = Field(default=None, description="the meeting app the app-sync step makes a meeting in")
     online_meeting: OnlineMeeting | None = None
+    booking_fields: list[FieldLabel] | None = Field(default=None, description="the type's questions when booked")
 
     @property
     def organizer(self) -> HostRef:

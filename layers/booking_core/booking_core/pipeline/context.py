@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from booking_core.domain.abuse import RateWindow
 from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
@@ -71,6 +72,7 @@ class EnrichedBooking:
     is_seated: bool
     is_recurring: bool
     is_rescheduling: bool
+    responses: dict[str, Any] = field(default_factory=dict)  # bookingFieldsResponses, normalised when checked
 
     @property
     def joins_seat(self) -> bool:

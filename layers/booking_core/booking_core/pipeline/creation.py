@@ -16,6 +16,7 @@ from datetime import datetime
 
 from booking_core.conferencing import APPS, PROVIDERS
 from booking_core.domain import limits
+from booking_core.domain.booking_fields import labels_of
 from booking_core.domain.bookings import CALENDAR_REFERENCES, Attendee, BookingRecord, EventTypeRef, Reference
 from booking_core.domain.event_types import EventType
 from booking_core.domain.payments import Payment
@@ -148,7 +149,8 @@ def build_record(
         meeting_url=meeting_url,
         meeting_app=meeting_app,
         metadata=data.metadata,
-        booking_fields_responses=data.booking_fields_responses,
+        booking_fields_responses=dict(enriched.responses),
+        booking_fields=labels_of(event_type.booking_fields),
         created_at=now,
         updated_at=now,
         payment_required=True if enriched.payment_required else None,
@@ -350,7 +352,7 @@ def seat_of(enriched: EnrichedBooking, booking_uid: str, now: datetime, guests: 
         created_at=iso_z(now),
         guests=list(enriched.guests if guests is None else guests),
         metadata=dict(data.metadata),
-        booking_fields_responses=dict(data.booking_fields_responses),
+        booking_fields_responses=dict(enriched.responses),
     )
 
 
@@ -430,6 +432,7 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
         carry_meeting(original, record)
         record.ical_uid, record.ical_sequence = original.ical_uid or record.ical_uid, original.ical_sequence + 1
         record.routing_form_response_id = original.routing_form_response_id
+        record.booking_fields = original.booking_fields  # the questions its answers were given to
         if round_robin_host is not None and validated.loaded.round_robin_period:
             record.round_robin_key = (enriched.event_type.id, validated.loaded.round_robin_period, round_robin_host)
         previous = original.model_copy(deep=True)

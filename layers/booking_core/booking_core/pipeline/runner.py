@@ -27,7 +27,7 @@ from booking_core.pipeline.creation import (
 )
 from booking_core.pipeline.enrichment import enrich
 from booking_core.pipeline.post_validation import validate_availability
-from booking_core.pipeline.validation import check_enriched, validate
+from booking_core.pipeline.validation import answer_booking_fields, check_enriched, validate
 from booking_core.ports import (
     AlreadySeated,
     BookingStore,
@@ -109,6 +109,7 @@ def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed
             enriched = enrich(request, store, data.event_type_id, admit)
         with phase_timer("enriched_validation"):
             check_enriched(enriched)
+            enriched = answer_booking_fields(enriched)
             existing = _existing(enriched.duplicate_uid, store)
             if existing is not None:
                 return existing
