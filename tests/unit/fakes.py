@@ -144,6 +144,10 @@ class InMemoryStore:
     def get_payment(self, payment_uid: str) -> Payment | None:
         return self.payments.get(payment_uid)
 
+    def blocklist_entries(self, keys: list[tuple[str, str]]) -> list[BlocklistEntry]:
+        wanted = set(keys)
+        return [e for e in self.blocklist if (e.type, e.value) in wanted]
+
     # the one write ---------------------------------------------------------------------------------------------
     def write(self, plan: BookingWrite) -> None:
         self.calls.append("write")

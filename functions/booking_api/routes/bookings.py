@@ -19,6 +19,7 @@ from booking_core.idempotency import run_idempotent
 from booking_core.pipeline.context import CreatedBooking
 from booking_core.pipeline.runner import create_booking, reschedule_booking
 from booking_core.repositories.bookings import DynamoBookingStore
+from booking_core.repositories.listing import DynamoBookingListing
 from booking_core.services.abuse import email_window, ip_admission
 from booking_core.services.bookings import get_booking
 from booking_core.services.changes import cancel
@@ -51,6 +52,7 @@ def created_body(outcome: CreatedBooking) -> Any:
 def register(routes: Routes) -> None:
     app = routes.app
     store = DynamoBookingStore()
+    listing = DynamoBookingListing()
 
     def booker() -> str | None:
         return signed_in_booker(app.current_event)
@@ -117,13 +119,15 @@ def register(routes: Routes) -> None:
     def book_signed_in(body: Annotated[CreateBookingInput, Body()]):
         return book_as(body, booker)  # the resolver has checked that a booker is signed in
 
-    @routes.public("GET", "/v2/bookings/<uid>", tags=["bookings"], summary="Get a booking",
+    @routes.public("GET", "/v2/bookings/<uid>", tags=["bookings"], summary="Get a booking, or a recurring series",
                    description="A seat holder passes `seatUid` and sees their own seat's data only; the other "
-                               "attendees' names and emails only with showAttendeeInfo (the admin key sees all).")
+                               "attendees' names and emails only with showAttendeeInfo (the admin key sees all). "
+                               "A recurringBookingUid answers with the array of the series' bookings by start "
+                               "(occurrences and the ones rescheduled away; at most 100).")
     def get_one(uid: Annotated[str, Path(max_length=MAX_UID)],
                 seat_uid: Annotated[str | None, Query(alias="seatUid", max_length=MAX_UID)] = None):
         authorization = (app.current_event.headers or {}).get("authorization", "")
-        return ok(get_booking(store, uid, seat_uid, admin=admin_key_matches(authorization)))
+        return ok(get_booking(store, uid, seat_uid, admin=admin_key_matches(authorization), listing=listing))
 
     @routes.public("POST", "/v2/bookings/<uid>/reschedule", success=201, errors=RESCHEDULE_STATUSES, tags=["bookings"],
                    summary="Reschedule a booking",
@@ -138,16 +142,18 @@ def register(routes: Routes) -> None:
         return idempotent(produce)
 
     @routes.public("POST", "/v2/bookings/<uid>/cancel", errors=(403, 409, 422, 429), tags=["bookings"],
-                   summary="Cancel a booking (or one seat)",
+                   summary="Cancel a booking (or one seat, or a series from one occurrence on)",
                    description="With `seatUid` only that seat is released. A seated booking cancelled without "
                                "`seatUid` needs the admin key (the host cancels everyone): 403 forbidden_error "
-                               "otherwise.")
+                               "otherwise. `cancelSubsequentBookings: true` on an occurrence of a recurring series "
+                               "cancels it and every later accepted or pending occurrence in one transaction (one "
+                               "bookingCancelled each) and answers with their array.")
     def cancel_one(uid: Annotated[str, Path(max_length=MAX_UID)], body: Annotated[CancelInput, Body()]):
         by_host = admin_key_matches((app.current_event.headers or {}).get("authorization", ""))
 
         def produce() -> Response:
             now = clock.now()
-            return ok(cancel(store, uid, body, now, by_host=by_host, admit=admission(now)))
+            return ok(cancel(store, uid, body, now, by_host=by_host, admit=admission(now), listing=listing))
 
         return idempotent(produce)
 
@@ -179,7 +185,6 @@ Cursor = Annotated[str | None, Query(max_length=512, description="pagination.nex
 
 
 def _listing() -> Any:
-    from booking_core.repositories.listing import DynamoBookingListing
     from booking_core.services import listing
 
     return listing, DynamoBookingListing()

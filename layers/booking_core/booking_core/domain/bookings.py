@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from booking_core.domain.booking_fields import FieldLabel
@@ -16,6 +16,7 @@ from booking_core.timeutil import UTC
 BookingStatus = Literal["accepted", "pending", "cancelled", "rejected"]
 MAX_OCCURRENCES = 24  # the longest recurring series an event type may declare
 MAX_TEAM_HOSTS = 100  # the most hosts an event type may have
+MAX_GUESTS = 30  # on a booking, in all
 ACTIVE_STATUSES: frozenset[str] = frozenset({"accepted", "pending"})
 
 
@@ -63,7 +64,7 @@ class CreateBookingInput(LenientModel):
     start: AwareDatetime
     event_type_id: Id
     attendee: AttendeeInput
-    guests: list[Email] = Field(default_factory=list, max_length=30)
+    guests: list[Email] = Field(default_factory=list, max_length=MAX_GUESTS)
     length_in_minutes: int | None = Field(default=None, ge=1, le=1440)
     location: str | None = Field(default=None, max_length=1000)
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -109,6 +110,46 @@ class RescheduleInput(LenientModel):
 class CancelInput(LenientModel):
     cancellation_reason: str | None = Field(default=None, max_length=2000)
     seat_uid: str | None = Field(default=None, max_length=100)
+    cancel_subsequent_bookings: bool = False  # a recurring series: this occurrence and every later one
+
+
+# -- host operations (management bodies: unknown fields are errors) ---------------------------------------------------
+class AbsentAttendee(CamelModel):
+    email: Email
+    absent: bool
+
+
+class MarkAbsentInput(CamelModel):
+    host: bool | None = None
+    attendees: list[AbsentAttendee] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _something(self) -> MarkAbsentInput:
+        if self.host is None and not self.attendees:
+            raise ValueError("say who was absent: host and/or attendees")
+        return self
+
+
+class ReassignInput(CamelModel):
+    user_id: Id | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class RequestRescheduleInput(CamelModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class GuestInput(CamelModel):
+    email: Email
+    name: str | None = Field(default=None, max_length=200)
+
+
+class AddGuestsInput(CamelModel):
+    guests: list[GuestInput] = Field(min_length=1, max_length=MAX_GUESTS)
+
+
+class LocationInput(CamelModel):
+    location: str = Field(min_length=1, max_length=1000)
 
 
 class DeclineInput(LenientModel):

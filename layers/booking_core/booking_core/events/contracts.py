@@ -102,6 +102,7 @@ class BookingSummary(_EventModel):
     ical_uid: str | None = Field(default=None, alias="iCalUID")
     ical_sequence: int = Field(default=0, alias="iCalSequence")
     seat_uid: str | None = None
+    organizer: HostRef | None = None
 
 
 class BookingEventDetail(_EventModel):
@@ -168,7 +169,7 @@ def published_booking(record: BookingRecord) -> dict[str, Any]:
 MAX_DETAIL_BYTES = 200 * 1024
 # What `previousBooking` keeps when the event would be too large: enough to know what changed.
 PREVIOUS_SUMMARY = ("id", "uid", "status", "start", "end", "duration", "eventTypeId", "location", "meetingUrl",
-                    "rescheduledToUid", "rescheduledFromUid", "iCalUID", "iCalSequence", "seatUid")
+                    "rescheduledToUid", "rescheduledFromUid", "iCalUID", "iCalSequence", "seatUid", "organizer")
 
 
 def _serialised(detail: dict[str, Any]) -> str:

@@ -25,6 +25,12 @@ class Rescheduling:
     reason: str | None = None
 
     @property
+    def released_already(self) -> bool:
+        """The original was cancelled when its host asked for another time (request-reschedule): its slot, counters
+        and guards were given back then, so this reschedule only points it at the new booking."""
+        return self.original.status == "cancelled" and bool(self.original.reschedule_requested)
+
+    @property
     def frees_original(self) -> bool:
         """The original's slot is freed by this reschedule (always, except a seat leaving others behind)."""
         return self.seat is None or self.seat_slot is None or self.seat_slot.taken <= 1

@@ -12,6 +12,7 @@ from functools import partial
 from datetime import datetime
 
 from booking_core.concurrency import gather
+from booking_core.conferencing import APPS
 from booking_core.domain.bookings import AttendeeInput, CreateBookingInput, RescheduleInput, is_active
 from booking_core.domain.abuse import RateWindow, too_many
 from booking_core.errors import DomainError, invalid, not_found
@@ -229,7 +230,8 @@ def reschedule_booking(
                                language=attendee.language, phone_number=attendee.phone_number),
         guests=own.guests,
         length_in_minutes=original.duration,
-        location=original.location,
+        # a meeting app's meeting went with a booking the host sent back: the type's location makes a new one
+        location=None if original.reschedule_requested and original.meeting_app in APPS else original.location,
         metadata=own.metadata,
         booking_fields_responses=own.booking_fields_responses,
     )

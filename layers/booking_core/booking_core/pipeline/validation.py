@@ -80,6 +80,10 @@ def _check_reschedule(enriched: EnrichedBooking) -> None:
     rescheduling = enriched.request.rescheduling
     assert rescheduling is not None
     original = rescheduling.original
+    if rescheduling.released_already:
+        if original.rescheduled_to_uid is not None:
+            raise DomainError("cancelled_bookings_cannot_be_rescheduled", "this booking was rescheduled already")
+        return  # the host asked for another time: their request, not the booker's notice, decides
     if not is_active(original.status):
         raise DomainError("cancelled_bookings_cannot_be_rescheduled", "this booking is no longer active")
     notice = enriched.event_type.minimum_reschedule_notice

@@ -279,6 +279,11 @@ class DynamoBookingStore:
             return False
         return True
 
+    def blocklist_entries(self, keys: list[tuple[str, str]]) -> list[BlocklistEntry]:
+        """The blocklist entries of these (type, value) keys (an address's lookup keys), in one round."""
+        return [BlocklistEntry.model_validate(item.doc) for item in batch_get(
+            (f"BLOCK#{kind}#{value}", "BLOCK") for kind, value in keys) if isinstance(item, BlocklistItem)]
+
     def get_payment(self, payment_uid: str) -> Payment | None:
         try:
             item = PaymentItem.get(f"PAYMENT#{payment_uid}", "PAYMENT", consistent_read=True)

@@ -37,7 +37,10 @@ from booking_core.repositories.tables import (
 )
 
 SERIES_LIMIT = 100  # a series lists at most this many bookings (occurrences and the ones rescheduled away)
-_ABOVE_ANY_UID = "~"  # sorts after every uid character: "<minute>~" bounds every key of that minute
+# Sort keys are "<minute:010>#<uid>" with uids of one length over [A-Za-z0-9_-], so no key is a prefix of another:
+# key + " " is the first string after key that any other key can be, and "~" sorts after every uid character.
+_ABOVE_ANY_UID = "~"
+_BELOW_ANY_UID = " "
 
 # The projected attributes a filter reads (standalone, so they serialise with their types).
 _STATUS = UnicodeAttribute(attr_name="status")
@@ -109,8 +112,12 @@ def _key_range(criteria: ListCriteria, after: Position | None) -> tuple[str | No
         lows.append(minute_key(max(criteria.now_min - MAX_BOOKING_MINUTES, 0)))
     if statuses == {"past"}:
         highs.append(minute_key(criteria.now_min) + _ABOVE_ANY_UID)
-    if after is not None:
-        (highs if criteria.descending else lows).append(start_key(*after))
+    if after is not None:  # strictly after the position where the previous page ended
+        key = start_key(*after)
+        if criteria.descending:
+            highs.append(key[:-1] + chr(ord(key[-1]) - 1) + _ABOVE_ANY_UID)
+        else:
+            lows.append(key + _BELOW_ANY_UID)
     return (max(lows) if lows else None), (min(highs) if highs else None)
 
 
@@ -155,20 +162,18 @@ class DynamoBookingListing:
                 limit=take, scan_index_forward=not criteria.descending)
             for partition in partitions
         ])
-        entries, end = self._merge(answers, criteria.descending, after, take)
+        entries, end = self._merge(answers, criteria.descending, take)
         return ListedPage(rows=self._rows(entries), end=end)
 
     @staticmethod
-    def _merge(answers: list[dict[str, Any]], descending: bool, after: Position | None,
+    def _merge(answers: list[dict[str, Any]], descending: bool,
                take: int) -> tuple[list[dict[str, Any]], Position | None]:
         """The entries of every partition up to the first point one of them stopped at (beyond it another
         partition may hold entries not read yet), in order, at most `take`; and where the page ends."""
         stops = [answer["LastEvaluatedKey"]["startKey"]["S"] for answer in answers if answer.get("LastEvaluatedKey")]
         bound = (max(stops) if descending else min(stops)) if stops else None
-        skip = start_key(*after) if after is not None else None
         entries = [item for answer in answers for item in answer.get("Items", [])
-                   if item["startKey"]["S"] != skip
-                   and (bound is None or (item["startKey"]["S"] >= bound if descending else item["startKey"]["S"] <= bound))]
+                   if bound is None or (item["startKey"]["S"] >= bound if descending else item["startKey"]["S"] <= bound)]
         entries.sort(key=lambda item: item["startKey"]["S"], reverse=descending)
         if len(entries) > take:
             entries = entries[:take]
