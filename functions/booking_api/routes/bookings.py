@@ -218,7 +218,7 @@ def register_listing(routes: Routes) -> None:
         return answer(status, attendee_email, event_type_id, user_id, after_start, before_end, sort_start, take,
                       cursor, "admin")
 
-    @routes.public("GET", "/v2/me/bookings", security=BOOKER_SECURITY, tags=["bookings"],
+    @routes.public("GET", "/v2/me/bookings", errors=(401,), security=BOOKER_SECURITY, tags=["bookings"],
                    summary="List the signed-in booker's bookings",
                    description="The same filters as GET /v2/bookings (but attendeeEmail, which is the token's "
                                "email), over the bookings whose attendee (or a seat's holder) is the signed-in "
