@@ -172,8 +172,10 @@ class DynamoBookingListing:
         partition may hold entries not read yet), in order, at most `take`; and where the page ends."""
         stops = [answer["LastEvaluatedKey"]["startKey"]["S"] for answer in answers if answer.get("LastEvaluatedKey")]
         bound = (max(stops) if descending else min(stops)) if stops else None
-        entries = [item for answer in answers for item in answer.get("Items", [])
-                   if bound is None or (item["startKey"]["S"] >= bound if descending else item["startKey"]["S"] <= bound)]
+        def within(key: str) -> bool:
+            return bound is None or (key >= bound if descending else key <= bound)
+
+        entries = [item for answer in answers for item in answer.get("Items", []) if within(item["startKey"]["S"])]
         entries.sort(key=lambda item: item["startKey"]["S"], reverse=descending)
         if len(entries) > take:
             entries = entries[:take]
