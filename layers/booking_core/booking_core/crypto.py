@@ -26,7 +26,6 @@ CONFERENCING_CREDENTIALS = "conferencing-credentials"  # meeting-app accounts (Z
 WEBHOOK_SECRET = "webhook-secret"
 PURPOSES = frozenset({CALENDAR_CREDENTIALS, CONFERENCING_CREDENTIALS, WEBHOOK_SECRET})
 
-_kms: Any = None
 
 
 def _b64(data: bytes) -> str:
@@ -38,12 +37,9 @@ def _unb64(text: str) -> bytes:
 
 
 def _kms_client() -> Any:
-    global _kms
-    if _kms is None:
-        import boto3
+    from booking_core.aws import client
 
-        _kms = boto3.client("kms")
-    return _kms
+    return client("kms")
 
 
 def _local_key() -> bytes:

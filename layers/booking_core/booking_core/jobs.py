@@ -7,16 +7,12 @@ import json
 import os
 from typing import Any
 
+from booking_core.aws import client
+
 MAX_DELAY_SECONDS = 900
-_sqs: Any = None
 
 
 def send(queue_url_variable: str, job: dict[str, Any], delay_seconds: int = 0) -> None:
     """Put `job` on the queue whose URL the environment variable `queue_url_variable` names."""
-    global _sqs
-    if _sqs is None:
-        import boto3
-
-        _sqs = boto3.client("sqs")
-    _sqs.send_message(QueueUrl=os.environ[queue_url_variable], MessageBody=json.dumps(job),
+    client("sqs").send_message(QueueUrl=os.environ[queue_url_variable], MessageBody=json.dumps(job),
                       DelaySeconds=max(0, min(int(delay_seconds), MAX_DELAY_SECONDS)))

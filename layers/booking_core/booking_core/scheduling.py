@@ -25,9 +25,9 @@ class MomentScheduler:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
+            from booking_core.aws import client
 
-            self._client = boto3.client("scheduler")
+            self._client = client("scheduler")
         return self._client
 
     @staticmethod

@@ -56,7 +56,8 @@ TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 
 
 def normalize_email(email: str) -> str:
-    """The form used for matching (duplicates, blocklists, limits): lower case, '+tag' dropped."""
+    """The form used for matching blocklists, the active-bookings limit and abuse limits: lower case, '+tag'
+    dropped. (The duplicate guard only lower-cases: `a+x@` and `a@` are two attendees there.)"""
     local, _, domain = email.strip().lower().rpartition("@")
     local = local.split("+", 1)[0]
     return f"{local}@{domain}"

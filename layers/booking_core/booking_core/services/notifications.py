@@ -25,9 +25,9 @@ class Mailer:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
+            from booking_core.aws import client
 
-            self._client = boto3.client("sesv2")
+            self._client = client("sesv2")
         return self._client
 
     def send(self, raw: bytes, to: list[str]) -> None:
