@@ -29,7 +29,6 @@ from booking_core.ports import (
     PaymentAlreadySettled,
     RateLimited,
     Reassignment,
-    RecordUpdate,
     RequestData,
     RequestKeys,
     Seat,

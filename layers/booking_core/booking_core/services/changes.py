@@ -10,7 +10,7 @@ from typing import Any
 
 from booking_core.concurrency import gather
 from booking_core.domain.bookings import BookingRecord, CancelInput, RequestRescheduleInput, is_active
-from booking_core.errors import DomainError, invalid, not_found
+from booking_core.errors import DomainError, not_found
 from booking_core.events.contracts import EventContext, new_event
 from booking_core.observability import count, logger, mask_uid
 from booking_core.domain.seats import host_view, seated_view
