@@ -23,7 +23,8 @@ class Receiver(BaseHTTPRequestHandler):
         return
 
     def do_POST(self):  # noqa: N802
-        Receiver.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        Receiver.received.append({**json.loads(self.rfile.read(int(self.headers["Content-Length"]))),
+                                  "path": self.path})
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -98,15 +99,17 @@ def test_reassign_tells_both_hosts_and_the_attendee(api, bus, receiver):
     hosts = [api.host(f"Handover {name}", email=f"handover.{name}@hosts.test") for name in ("a", "b")]
     event_type = api.event_type(slug="handover", schedulingType="roundRobin",
                                 hosts=[{"userId": h["id"]} for h in hosts])
-    subscribe(api, receiver, ["BOOKING_REASSIGNED"], userId=hosts[1]["id"])  # the new host's subscription
+    subscribe(api, f"{receiver}/new", ["BOOKING_REASSIGNED"], userId=hosts[1]["id"])  # the new host's
+    subscribe(api, f"{receiver}/old", ["BOOKING_REASSIGNED"], userId=hosts[0]["id"])  # and the one who left
     booking = api.book(event_type["id"], at(10), email="handed@example.org").data
     assert booking["hosts"][0]["id"] == hosts[0]["id"]
     bus.pump()
     since = mark()
     api.call("POST", f"/v2/bookings/{booking['uid']}/reassign", {"reason": "holiday"}, admin=True)
     bus.pump()
-    [body] = delivered("BOOKING_REASSIGNED")
-    payload = body["payload"]
+    bodies = delivered("BOOKING_REASSIGNED")
+    assert sorted(body["path"] for body in bodies) == ["/new", "/old"]
+    payload = bodies[0]["payload"]
     assert payload["uid"] == booking["uid"] and payload["organizer"]["email"] == "handover.b@hosts.test"
     assert payload["reassignReason"] == "holiday" and payload["iCalSequence"] == booking["iCalSequence"] + 1
     [new_host] = mail(since, "handover.b@hosts.test")

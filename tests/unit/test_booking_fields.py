@@ -136,3 +136,17 @@ def test_a_reschedule_keeps_the_answers_it_was_booked_with(asking):
                                NOW).booking
     assert moved.booking_fields_responses == {"phone": "+442071838750"}
     assert [f.slug for f in moved.booking_fields] == ["phone", "notes", "ref"]
+
+
+def test_each_seat_keeps_its_own_checked_answers(asking):
+    asking.add_event_type(1, owner_id=1, seats={"seats_per_time_slot": 3}, booking_fields=[
+        {"slug": "phone", "label": "Your phone", "type": "phone", "required": True}])
+    first = create_booking(body(phone="+44 20 7183 8750"), asking, NOW)
+    second = create_booking(CreateBookingInput.model_validate({
+        "start": "2026-12-02T10:00:00Z", "eventTypeId": 1,
+        "attendee": {"name": "Sam", "email": "sam@example.org", "timeZone": "UTC"},
+        "bookingFieldsResponses": {"phone": "+1 202 555 0143"}}), asking, NOW)
+    assert first.booking.uid == second.booking.uid
+    seats = {seat.attendee.email: seat.booking_fields_responses for seat in asking.seats(first.booking.uid)}
+    assert seats == {"jane@example.org": {"phone": "+442071838750"}, "sam@example.org": {"phone": "+12025550143"}}
+    assert asking.bookings[first.booking.uid].booking_fields_responses == {}  # the booking keeps no seat's answers
