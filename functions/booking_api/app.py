@@ -23,6 +23,7 @@ management.register_access(routes)
 management.register_webhooks(routes)
 management.register_calendars(routes)
 bookings.register(routes)
+bookings.register_listing(routes)
 payments.register(routes)
 gc.freeze()  # what initialisation built lives as long as the container: keep it out of every later collection
 gc.enable()

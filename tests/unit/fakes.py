@@ -144,6 +144,10 @@ class InMemoryStore:
     def get_payment(self, payment_uid: str) -> Payment | None:
         return self.payments.get(payment_uid)
 
+    def blocklist_entries(self, keys: list[tuple[str, str]]) -> list[BlocklistEntry]:
+        wanted = set(keys)
+        return [e for e in self.blocklist if (e.type, e.value) in wanted]
+
     # the one write ---------------------------------------------------------------------------------------------
     def write(self, plan: BookingWrite) -> None:
         self.calls.append("write")
@@ -154,14 +158,19 @@ class InMemoryStore:
     def _check(self, plan: BookingWrite) -> None:
         released_locks = {tuple(k): r.record.uid for r in plan.releases for k in r.lock_keys}
         released_guards = {r.duplicate_key: r.record.uid for r in plan.releases if r.duplicate_key}
-        for item in [*plan.releases, *plan.changes]:
+        for item in [*plan.releases, *plan.changes, *plan.updates, *plan.reassignments]:
             current = self.bookings.get(item.record.uid)
             if current is None or current.version != item.expected_version:
                 raise StaleBooking(item.record.uid)
         taken = {host for new in plan.creates for host, bucket in new.lock_keys
                  if (host, bucket) in self.locks and released_locks.get((host, bucket)) != self.locks[(host, bucket)]}
+        taken |= {host for moved in plan.reassignments for host, bucket in moved.taken_locks
+                  if (host, bucket) in self.locks}
         if taken:
             raise SlotTaken(taken)
+        for seat in plan.seat_updates:
+            if seat.seat_uid not in self.seat_items.get(seat.booking_uid, {}):
+                raise StaleBooking(seat.seat_uid)
         for opened in plan.seat_opens:
             if (opened.slot.event_type_id, opened.slot.start_min) in self.slots:
                 raise SeatSlotOpened()
@@ -229,6 +238,24 @@ class InMemoryStore:
             if change.booker_key:
                 self.booker_index.setdefault(change.booker_key, {})[record.uid] = BookerBooking(
                     record.uid, change.start_min, record.status)
+        for update in plan.updates:
+            update.record.version = update.expected_version + 1
+            self.bookings[update.record.uid] = copy.deepcopy(update.record)
+        for moved in plan.reassignments:
+            record = moved.record
+            record.version = moved.expected_version + 1
+            self.bookings[record.uid] = copy.deepcopy(record)
+            for host in set(moved.previous_host_ids) - {h.id for h in record.hosts}:
+                self.host_index.get(host, {}).pop(record.uid, None)
+            for key in moved.released_locks:
+                if self.locks.get(tuple(key)) == record.uid:
+                    del self.locks[tuple(key)]
+            for host, hb in moved.joining:
+                self.host_index.setdefault(host, {})[record.uid] = hb
+            for key in moved.taken_locks:
+                self.locks[tuple(key)] = record.uid
+        for seat in plan.seat_updates:
+            self.seat_items[seat.booking_uid][seat.seat_uid] = seat
         for delta in plan.limits:
             current = self.limits.get(delta.key, LimitCount(0, 0))
             self.limits[delta.key] = LimitCount(current.count + delta.count, current.minutes + delta.minutes)
