@@ -196,6 +196,8 @@ def provision(stack: Stack, session: Any) -> Stack:
             "AttributeDefinitions": props["AttributeDefinitions"],
             "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
         }
+        if "GlobalSecondaryIndexes" in props:
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
         if "StreamSpecification" in props:
             args["StreamSpecification"] = {
                 "StreamEnabled": True,

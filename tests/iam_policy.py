@@ -116,6 +116,14 @@ def _query_hash_value(params: dict[str, Any]) -> str:
     raise ValueError(f"no hash key condition in {expression!r}")
 
 
+def _index_hash_value(params: dict[str, Any]) -> str:
+    """The value of the first equality in the key condition: an index's partition key."""
+    match = re.search(r"(?<![<>])=\s*(:\w+)", params["KeyConditionExpression"])
+    if match is None:
+        raise ValueError(f"no partition key condition in {params['KeyConditionExpression']!r}")
+    return next(iter(params["ExpressionAttributeValues"][match.group(1)].values()))
+
+
 def _item_request(action: str, table: str, key: dict[str, Any]) -> IamRequest:
     return IamRequest(f"dynamodb:{action}", _table_arn(table), {"dynamodb:LeadingKeys": [_hash_value(key)]})
 
@@ -128,6 +136,9 @@ def _dynamodb(operation: str, params: dict[str, Any]) -> list[IamRequest]:
         return [_item_request(operation, params["TableName"], params["Key"])]
     if operation == "PutItem":
         return [_item_request(operation, params["TableName"], params["Item"])]
+    if operation == "Query" and "IndexName" in params:  # an index is its own resource; its partition key leads
+        return [IamRequest("dynamodb:Query", f"{_table_arn(params['TableName'])}/index/{params['IndexName']}",
+                           {"dynamodb:LeadingKeys": [_index_hash_value(params)]})]
     if operation == "Query":
         return [IamRequest("dynamodb:Query", _table_arn(params["TableName"]),
                            {"dynamodb:LeadingKeys": [_query_hash_value(params)]})]

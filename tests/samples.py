@@ -41,7 +41,10 @@ API_SAMPLES: list[tuple[str, str, str, Any, bool, set[int]]] = [
     ("patch-schedule", "PATCH", "/v2/schedules/1", {"name": "Office hours"}, True, {200}),
     ("create-event-type", "POST", "/v2/event-types",
      {"title": "Intro call", "slug": "intro-call", "lengthInMinutes": 30, "ownerId": 1,
-      "locations": [{"type": "integration", "integration": "jitsi"}]}, True, {201}),
+      "locations": [{"type": "integration", "integration": "jitsi"}],
+      "bookingFields": [{"slug": "company", "label": "Company", "type": "text", "maxLength": 100},
+                        {"slug": "topic", "label": "What would you like to discuss?", "type": "select",
+                         "options": ["pricing", "integration", "other"]}]}, True, {201}),
     ("get-event-type", "GET", "/v2/event-types/1", None, True, {200}),
     ("patch-event-type", "PATCH", "/v2/event-types/1", {"description": "A first chat"}, True, {200}),
     ("delete-event-type", "DELETE", "/v2/event-types/999999", None, True, {404}),
@@ -51,7 +54,8 @@ API_SAMPLES: list[tuple[str, str, str, Any, bool, set[int]]] = [
      {"start": f"{FUTURE_WEDNESDAY}T10:00:00Z", "eventTypeId": 1,
       "attendee": {"name": "Jane Booker", "email": "jane@example.com", "timeZone": "Europe/Paris",
                    "phoneNumber": "+44 20 7183 8750"},
-      "guests": ["friend@example.com"], "metadata": {"source": "sample"}}, False, {200, 201, 409}),
+      "guests": ["friend@example.com"], "metadata": {"source": "sample"},
+      "bookingFieldsResponses": {"company": "Acme Ltd", "topic": "pricing"}}, False, {200, 201, 409}),
     ("get-booking", "GET", "/v2/bookings/sample-booking-uid-0000000", None, False, {404}),
     ("create-booking-signed-in", "POST", "/v2/me/bookings",
      {"start": f"{FUTURE_WEDNESDAY}T11:00:00Z", "eventTypeId": 1,
@@ -60,6 +64,22 @@ API_SAMPLES: list[tuple[str, str, str, Any, bool, set[int]]] = [
      {"start": f"{FUTURE_WEDNESDAY}T14:00:00Z", "reschedulingReason": "clash"}, False, {404}),
     ("cancel-booking", "POST", "/v2/bookings/sample-booking-uid-0000000/cancel",
      {"cancellationReason": "cannot make it"}, False, {404}),
+    ("cancel-series", "POST", "/v2/bookings/sample-booking-uid-0000000/cancel",
+     {"cancellationReason": "the course ends", "cancelSubsequentBookings": True}, False, {404}),
+    ("get-series", "GET", "/v2/bookings/7d1c2b1e-5a4f-4c3b-9d2e-1f0a9b8c7d6e", None, False, {404}),
+    ("list-bookings", "GET", "/v2/bookings?status=upcoming,unconfirmed&userId=1&sortStart=asc&take=20", None, True,
+     {200}),
+    ("list-my-bookings", "GET", "/v2/me/bookings?status=upcoming&take=20", None, False, {200}),
+    ("mark-absent", "POST", "/v2/bookings/sample-booking-uid-0000000/mark-absent",
+     {"host": False, "attendees": [{"email": "jane@example.com", "absent": True}]}, True, {404}),
+    ("reassign-booking", "POST", "/v2/bookings/sample-booking-uid-0000000/reassign", {"reason": "Alice is away"},
+     True, {404}),
+    ("request-reschedule", "POST", "/v2/bookings/sample-booking-uid-0000000/request-reschedule",
+     {"reason": "I have to travel that day"}, True, {404}),
+    ("add-guests", "POST", "/v2/bookings/sample-booking-uid-0000000/guests",
+     {"guests": [{"email": "colleague@example.com", "name": "A colleague"}]}, True, {404}),
+    ("change-location", "PATCH", "/v2/bookings/sample-booking-uid-0000000/location",
+     {"location": "Main office, room 4"}, True, {404}),
     ("confirm-booking", "POST", "/v2/bookings/sample-booking-uid-0000000/confirm", None, True, {404}),
     ("decline-booking", "POST", "/v2/bookings/sample-booking-uid-0000000/decline", {"reason": "busy"}, True, {404}),
     ("create-blocklist-entry", "POST", "/v2/blocklist",
@@ -118,8 +138,8 @@ API_SAMPLES: list[tuple[str, str, str, Any, bool, set[int]]] = [
       "data": {"object": {"id": "pi_sample", "metadata": {"paymentUid": "sample-payment-uid"}}}}, False, {401, 404}),
 ]
 # The signed-in route sits behind API Gateway's JWT authorizer: its sample carries the verified claims.
-SAMPLE_CLAIMS = {"create-booking-signed-in": {"email": "sam@example.com", "sub": "sample-user",
-                                              "iss": "https://auth.example.com/", "aud": "booking-service"}}
+SAMPLE_CLAIMS = {name: {"email": "sam@example.com", "sub": "sample-user", "iss": "https://auth.example.com/",
+                        "aud": "booking-service"} for name in ("create-booking-signed-in", "list-my-bookings")}
 
 
 def api_sample(method: str, path: str, body: Any, admin: bool, claims: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -167,6 +187,20 @@ def booking_detail(detail_type: str = "bookingCreated",
         booking.update(rescheduledFromUid=previous["uid"], reschedulingReason="Earlier meeting ran over")
     context: dict[str, Any] = {"privateLink": None, "routingFormResponseId": None, "seatUid": None,
                                "triggeredBy": "booker"}
+    if detail_type in {"bookingNoShowUpdated", "bookingReassigned", "bookingUpdated"}:  # the host's operations
+        context["triggeredBy"] = "host"
+    if detail_type == "bookingNoShowUpdated":
+        booking["attendees"][0]["absent"] = True
+        context["noShow"] = {"host": None, "attendees": [{"email": "jane@example.com", "noShow": True}]}
+    elif detail_type == "bookingReassigned":  # the round-robin booking goes from Alice to Bob
+        bob = {"id": 2, "name": "Bob Host", "email": "bob@example.com", "timeZone": "Europe/London", "locale": "en"}
+        previous = {**booking, "iCalSequence": 0}
+        booking.update(hosts=[bob], organizer=bob, title="Intro call between Bob Host and Jane Booker",
+                       iCalSequence=1)
+        context["reassignReason"] = "Alice is away"
+    elif detail_type == "bookingUpdated":  # a guest added by the host
+        previous = {**booking, "iCalSequence": 0}
+        booking.update(guests=["friend@example.com", "colleague@example.com"], iCalSequence=1)
     if detail_type == "bookingMeetingCreated":  # the app-sync step made the Zoom meeting of a bookingCreated
         link = "https://us05web.zoom.us/j/85012345678?pwd=sample"
         booking.update(location=link, meetingUrl=link,

@@ -25,6 +25,7 @@ management.register_calendars(routes)
 management.register_out_of_office(routes)
 management.register_workflows(routes)
 bookings.register(routes)
+bookings.register_listing(routes)
 payments.register(routes)
 gc.freeze()  # what initialisation built lives as long as the container: keep it out of every later collection
 gc.enable()

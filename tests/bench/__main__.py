@@ -1,7 +1,8 @@
 """`make bench` (python -m tests.bench): measures, prints a report, and ends with one machine-readable line:
 
     bench: single_rt=<n> rr_rt=<n> import_ratio=<x.xx> slots_cpu_ms=<y.y> reschedule_rt=<n> seat_open_rt=<n>
-           seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> reserve_rt=<n> reserved_booking_rt=<n>
+           seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> list_rt=<n> list_calls=<n>
+           reserve_rt=<n> reserved_booking_rt=<n>
 
 1. AWS calls by operation and SEQUENTIAL round trips on the booker's critical path, for a single-host booking and a
    round-robin booking over 3 hosts, through the real booking_api handler against the serial moto server provisioned
@@ -14,6 +15,8 @@
    no other thread of this process works during a request. Median of 20 warm requests, no injected latency.
 3. Slot computation CPU on already-loaded data, no AWS (slots.py).
 4. Cold-start import time of booking_api against boto3 + a DynamoDB client, fresh interpreters (imports.py).
+5. Listing bookings over 10,000 bookings of one host (listing.py): calls and sequential round trips of a filtered
+   page, the next page, an attendee's page and an unfiltered page over the 4 shards.
 Nothing here asserts a figure: targets are printed as PASS / MISS.
 """
 
@@ -61,6 +64,9 @@ def main() -> int:
         others = flows.other_paths()
         calendar_invocation, calendar_calls, calendar_rounds = flows.calendar_round()
         others["round robin, 3 hosts with Google calendars"] = calendar_invocation
+        from tests.bench import listing  # last: 10,000 more items make every later transaction slower in moto
+
+        pages = listing.measure(flows, LATENCY_SECONDS)
     all_operations = recorder.operations()
 
     from tests.bench import imports, slots  # booking_core is importable now (the layer is on sys.path)
@@ -123,6 +129,17 @@ def main() -> int:
     print(f"baseline     `import boto3; boto3.client('dynamodb')` {import_figures.boto3_ms:7.1f} ms")
     print(f"import_ratio = {ratio:.2f}   target <= 1.5   {verdict(ratio <= 1.5)}")
 
+    print(f"\n5. Listing over {listing.BOOKINGS:,} bookings of one host (GET /v2/bookings, take={listing.TAKE}, "
+          f"{LATENCY_SECONDS * 1000:.0f} ms injected per call)")
+    print(line)
+    print(f"{'page':36} {'round trips':>11} {'calls':>6} {'bookings':>9}  calls by round")
+    print(line)
+    for name, (invocation, count) in pages.items():
+        calls = invocation.calls
+        print(f"{name:36} {sequential_round_trips(calls):>11} {len(calls):>6} {count:>9}  {by_round(calls)}")
+    list_rt = max(sequential_round_trips(invocation.calls) for invocation, _ in pages.values())
+    print(f"worst listing page: {list_rt} sequential round trips   target <= 2   {verdict(list_rt <= 2)}")
+
     worst = max(sequential_round_trips(others[name].calls) for name in others if "Idempotency" not in name)
     print(f"worst booking flow (reschedules and seats included, without Idempotency-Key): {worst} sequential round "
           f"trips   target <= 5   {verdict(worst <= 5)}")
@@ -136,6 +153,8 @@ def main() -> int:
         "seat_join_rt": sequential_round_trips(others["seated booking, joining attendee"].calls),
         "seat_reschedule_rt": sequential_round_trips(others["reschedule, one seat"].calls),
         "calendar_rounds": calendar_rounds,
+        "list_rt": list_rt,
+        "list_calls": len(pages["host + type + upcoming, page 1"][0].calls),
         "reserve_rt": sequential_round_trips(others["slot reservation"].calls),
         "reserved_booking_rt": sequential_round_trips(others["single-host booking with its reservation"].calls),
     }

@@ -165,6 +165,10 @@ class InMemoryStore:
     def get_reservation(self, uid: str) -> Reservation | None:
         return copy.deepcopy(self.reservations.get(uid))
 
+    def blocklist_entries(self, keys: list[tuple[str, str]]) -> list[BlocklistEntry]:
+        wanted = set(keys)
+        return [e for e in self.blocklist if (e.type, e.value) in wanted]
+
     # the one write ---------------------------------------------------------------------------------------------
     def write(self, plan: BookingWrite) -> None:
         self.calls.append("write")
@@ -180,18 +184,23 @@ class InMemoryStore:
         now_s = int((plan.now or clock.now()).timestamp())
         released_locks = {tuple(k): r.record.uid for r in plan.releases for k in r.lock_keys}
         released_guards = {r.duplicate_key: r.record.uid for r in plan.releases if r.duplicate_key}
-        for item in [*plan.releases, *plan.changes]:
+        for item in [*plan.releases, *plan.changes, *plan.updates, *plan.reassignments]:
             current = self.bookings.get(item.record.uid)
             if current is None or current.version != item.expected_version:
                 raise StaleBooking(item.record.uid)
         taken = {host for new in plan.creates for host, bucket in new.lock_keys
                  if ((host, bucket) in self.locks and released_locks.get((host, bucket)) != self.locks[(host, bucket)])
                  or self._held_by_other((host, bucket), new.reservation_uid, now_s)}
+        taken |= {host for moved in plan.reassignments for host, bucket in moved.taken_locks
+                  if (host, bucket) in self.locks or self._held_by_other((host, bucket), None, now_s)}
         taken |= {host for written in plan.reservations for host, bucket in written.reservation.lock_keys
                   if (host, bucket) in self.locks
                   or self._held_by_other((host, bucket), written.reservation.uid, now_s)}
         if taken:
             raise SlotTaken(taken)
+        for seat in plan.seat_updates:
+            if seat.seat_uid not in self.seat_items.get(seat.booking_uid, {}):
+                raise StaleBooking(seat.seat_uid)
         for written in plan.reservations:
             stored = self.reservations.get(written.reservation.uid)
             if (stored is None) != (written.expected_version is None) or (
@@ -284,6 +293,25 @@ class InMemoryStore:
             if change.booker_key:
                 self.booker_index.setdefault(change.booker_key, {})[record.uid] = BookerBooking(
                     record.uid, change.start_min, record.status)
+        for update in plan.updates:
+            update.record.version = update.expected_version + 1
+            self.bookings[update.record.uid] = copy.deepcopy(update.record)
+        for moved in plan.reassignments:
+            record = moved.record
+            record.version = moved.expected_version + 1
+            self.bookings[record.uid] = copy.deepcopy(record)
+            for host in set(moved.previous_host_ids) - {h.id for h in record.hosts}:
+                self.host_index.get(host, {}).pop(record.uid, None)
+            for key in moved.released_locks:
+                if self.locks.get(tuple(key)) == record.uid:
+                    del self.locks[tuple(key)]
+            for host, hb in moved.joining:
+                self.host_index.setdefault(host, {})[record.uid] = hb
+            for key in moved.taken_locks:
+                self.locks[tuple(key)] = record.uid
+                self.held_locks.pop(tuple(key), None)
+        for seat in plan.seat_updates:
+            self.seat_items[seat.booking_uid][seat.seat_uid] = seat
         for delta in plan.limits:
             current = self.limits.get(delta.key, LimitCount(0, 0))
             self.limits[delta.key] = LimitCount(current.count + delta.count, current.minutes + delta.minutes)

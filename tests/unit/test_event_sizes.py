@@ -48,9 +48,10 @@ def test_a_large_previous_booking_shrinks_to_its_summary_first():
     assert detail["truncated"] == ["previousBooking"]
     assert set(detail["previousBooking"]) <= {"id", "uid", "status", "start", "end", "duration", "eventTypeId",
                                              "location", "meetingUrl", "rescheduledToUid", "rescheduledFromUid",
-                                             "iCalUID", "iCalSequence", "seatUid"}
+                                             "iCalUID", "iCalSequence", "seatUid", "organizer"}
     parsed = BookingEventDetail.model_validate(detail)  # subscribers still parse it
     assert parsed.previous_booking is not None and parsed.previous_booking.uid == big.uid
+    assert parsed.previous_booking.organizer.id == 0  # whose calendar a reassigned booking leaves
 
 
 def test_a_host_cancelling_a_thousand_seats_publishes_a_cut_attendee_list_and_says_so():

@@ -219,6 +219,18 @@ def test_booking_api_reads_and_writes_items_but_never_scans():
     assert outbox == {("dynamodb:PutItem", "OutboxTable")}
 
 
+def test_only_the_api_queries_the_tables_indexes_and_only_queries_them():
+    """Listing and series reads Query the main table's secondary indexes, which are resources of their own."""
+    index_grants = [(f, a, s["Resource"]) for f in FUNCTIONS for a, r, s in on(f, "dynamodb:")
+                    if isinstance(r, dict) and "/index/" in str(r.get("Fn::Sub", ""))]
+    assert index_grants == [("BookingApiFunction", "dynamodb:Query", {"Fn::Sub": "${BookingsTable.Arn}/index/*"})]
+    query = {"TableName": TABLE, "IndexName": "ByHost", "KeyConditionExpression": "#0 = :0",
+             "ExpressionAttributeNames": {"#0": "hostKey"}, "ExpressionAttributeValues": {":0": {"S": "HOST#1"}}}
+    assert _allowed("BookingApiFunction", "dynamodb", "Query", query)
+    assert not _allowed("NotificationsFunction", "dynamodb", "Query", query)  # its BOOKING# grant is the table's
+    assert not _allowed("CalendarSyncFunction", "dynamodb", "Query", query)
+
+
 def test_only_the_api_and_calendar_sync_write_events():
     """calendar_sync writes bookingMeetingCreated with the link; every other subscriber only reads events."""
     writers = {f for f in FUNCTIONS for a, r, _ in on(f, "dynamodb:") if _id(r) == "OutboxTable"

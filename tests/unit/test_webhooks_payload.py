@@ -66,6 +66,8 @@ def test_triggers_follow_the_contract_table():
         "bookingRequested": "BOOKING_REQUESTED", "bookingPaymentInitiated": "BOOKING_PAYMENT_INITIATED",
         "bookingPaid": "BOOKING_PAID", "bookingRejected": "BOOKING_REJECTED",
         "bookingRescheduled": "BOOKING_RESCHEDULED", "bookingCancelled": "BOOKING_CANCELLED",
+        "bookingNoShowUpdated": "BOOKING_NO_SHOW_UPDATED", "bookingReassigned": "BOOKING_REASSIGNED",
+        "bookingUpdated": "BOOKING_UPDATED",
     }
     # every booking change has its trigger; the app-sync step's follow-up releases held ones and has none of its own
     assert set(TRIGGERS) == set(DETAIL_TYPES) - {MEETING_CREATED}

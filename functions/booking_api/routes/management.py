@@ -9,7 +9,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from booking_core import clock
 from booking_core.domain.common import MAX_ID, MAX_UID
 from booking_core.domain.access import BlocklistInput, PrivateLinkInput, RoutingFormResponseInput
-from booking_core.domain.bookings import DeclineInput
+from booking_core.domain.bookings import (
+    AddGuestsInput,
+    DeclineInput,
+    LocationInput,
+    MarkAbsentInput,
+    ReassignInput,
+    RequestRescheduleInput,
+)
 from booking_core.domain.calendars import ConferencingConnectInput, ConnectInput, ConnectionPatch
 from booking_core.domain.event_types import EventTypeInput, EventTypePatch
 from booking_core.domain.out_of_office import OutOfOfficeInput
@@ -67,6 +74,13 @@ def _changes() -> Any:
     from booking_core.services import changes
 
     return changes, DynamoBookingStore()
+
+
+def _host_operations() -> Any:
+    from booking_core.repositories.bookings import DynamoBookingStore
+    from booking_core.services import changes, host_operations
+
+    return host_operations, changes, DynamoBookingStore()
 
 
 def register(routes: Routes) -> None:
@@ -157,6 +171,66 @@ def register_access(routes: Routes) -> None:
     def decline_booking(uid: Annotated[str, Path(max_length=MAX_UID)], body: Annotated[DeclineInput, Body()]):
         module, store = changes()
         return ok(module.decline(store, uid, body.reason, clock.now()))
+
+    register_host_operations(routes)
+
+
+def register_host_operations(routes: Routes) -> None:
+    """What a host does with a booking after it exists (no-shows, reassign, request-reschedule, guests, location)."""
+    operations = Lazy(_host_operations)
+
+    @routes.admin("POST", "/v2/bookings/<uid>/mark-absent", errors=(409,), tags=["bookings"],
+                  summary="Record no-shows (the host, attendees)",
+                  description="`{host?: bool, attendees?: [{email, absent}]}` -> the booking with `absentHost` and "
+                              "`attendees[].absent`. Only an accepted booking whose start has passed (else 400 "
+                              "booking_not_started); an email that is not an attendee's (a booker or a seat holder) "
+                              "-> 400. Emits bookingNoShowUpdated when a flag changes (BOOKING_NO_SHOW_UPDATED).")
+    def mark_absent(uid: Annotated[str, Path(max_length=MAX_UID)], body: Annotated[MarkAbsentInput, Body()]):
+        module, _, store = operations()
+        return ok(module.mark_absent(store, uid, body, clock.now()))
+
+    @routes.admin("POST", "/v2/bookings/<uid>/reassign", errors=(409,), tags=["bookings"],
+                  summary="Reassign a round-robin booking to another host",
+                  description="`{userId?, reason?}`: without userId the best free host by the round-robin ranking "
+                              "(never the current one); with userId that host, who must be another round-robin host "
+                              "of the type and free at that time (else 409 round_robin_host_unavailable_for_booking). "
+                              "One transaction moves the slot locks and the fairness counters. Emits "
+                              "bookingReassigned (BOOKING_REASSIGNED); the event moves to the new organizer's "
+                              "calendar.")
+    def reassign(uid: Annotated[str, Path(max_length=MAX_UID)], body: Annotated[ReassignInput, Body()]):
+        module, _, store = operations()
+        return ok(module.reassign(store, uid, body, clock.now()))
+
+    @routes.admin("POST", "/v2/bookings/<uid>/request-reschedule", errors=(409,), tags=["bookings"],
+                  summary="Ask the booker to pick another time",
+                  description="`{reason?}`: the booking becomes cancelled with `rescheduleRequested: true` (its slot "
+                              "is free at once) and the booker may reschedule it, once (POST "
+                              "/v2/bookings/{uid}/reschedule). Emits bookingCancelled (triggeredBy host); the "
+                              "attendees get \"please pick a new time\" with the reason. Seated bookings move seat by "
+                              "seat (400).")
+    def request_reschedule(uid: Annotated[str, Path(max_length=MAX_UID)],
+                           body: Annotated[RequestRescheduleInput, Body()]):
+        _, module, store = operations()
+        return ok(module.request_reschedule(store, uid, body, clock.now()))
+
+    @routes.admin("POST", "/v2/bookings/<uid>/guests", errors=(409,), tags=["bookings"], summary="Add guests",
+                  description="`{guests: [{email, name?}]}`, at most 30 guests on the booking in all (`name` is "
+                              "accepted and not kept: guests are addresses). Hosts, the attendee, guests already on "
+                              "it and blocked addresses are left out. Emits bookingUpdated: the new guests get the "
+                              "invitation and everyone an updated .ics (SEQUENCE rises).")
+    def add_guests(uid: Annotated[str, Path(max_length=MAX_UID)], body: Annotated[AddGuestsInput, Body()]):
+        module, _, store = operations()
+        return ok(module.add_guests(store, uid, body, clock.now()))
+
+    @routes.admin("PATCH", "/v2/bookings/<uid>/location", errors=(409,), tags=["bookings"],
+                  summary="Change the location",
+                  description="`{location}` as the booking body's location: free text, or the placeholder of a "
+                              "meeting app the type offers (integrations:zoom...), whose meeting is then made for "
+                              "the organizer. Emits bookingUpdated; everyone gets an updated .ics and the calendar "
+                              "event follows.")
+    def change_location(uid: Annotated[str, Path(max_length=MAX_UID)], body: Annotated[LocationInput, Body()]):
+        module, _, store = operations()
+        return ok(module.change_location(store, uid, body, clock.now()))
 
 
 def register_webhooks(routes: Routes) -> None:

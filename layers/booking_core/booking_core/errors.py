@@ -12,6 +12,7 @@ ERROR_STATUS: dict[str, int] = {
     "invalid_event_length": 400,
     "recurring_event_seats_error": 400,
     "cancelled_bookings_cannot_be_rescheduled": 400,
+    "booking_not_started": 400,
     "unauthorized_error": 401,
     "booker_email_blocked": 403,
     "booker_email_requires_login": 403,

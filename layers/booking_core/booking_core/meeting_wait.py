@@ -1,8 +1,9 @@
 """The bounded wait for a meeting link, in the notification path (emails and webhooks).
 
 A booking whose meeting app makes its meeting through an API (Google Meet, Teams, Zoom) commits without the link;
-the app-sync step adds it moments later. The confirmation email and BOOKING_CREATED (and the rescheduled ones,
-when a new organizer's meeting is being made) wait for it, within a bound:
+the app-sync step adds it moments later. The confirmation email and BOOKING_CREATED (and the rescheduled,
+reassigned and updated ones, when a new organizer's meeting or a newly chosen app's is being made) wait for it,
+within a bound:
 
 - A booking awaits its link when it is accepted, has no `meetingUrl` and its location is still the app's
   placeholder (`integrations:zoom`).
@@ -28,7 +29,8 @@ from booking_core.domain.bookings import Booking, BookingRecord
 from booking_core.events.contracts import MEETING_CREATED, BookingEvent
 
 WAIT_JOB = "meetingLinkDue"
-HELD_TYPES = frozenset({"bookingCreated", "bookingConfirmed", "bookingRescheduled"})
+HELD_TYPES = frozenset({"bookingCreated", "bookingConfirmed", "bookingRescheduled", "bookingReassigned",
+                        "bookingUpdated"})
 _LINK_FIELDS = ("location", "meeting_url", "references")
 
 

@@ -171,6 +171,29 @@ class StatusChange:
     booker_key: str | None = None
 
 
+@dataclass(slots=True)
+class RecordUpdate:
+    """A booking whose record changes and nothing it holds (guests, location, no-shows; a cancelled booking that a
+    reschedule now points away from)."""
+
+    record: BookingRecord
+    expected_version: int
+
+
+@dataclass(slots=True)
+class Reassignment:
+    """A booking handed to other hosts at the same time: the leaving hosts' intervals and locks go, the joining
+    hosts' are taken (a lock someone else holds refuses the whole write: SlotTaken)."""
+
+    record: BookingRecord  # the updated record: its new hosts and lock keys
+    expected_version: int
+    start_min: int
+    previous_host_ids: list[int]  # the hosts before, organizer first
+    released_locks: list[tuple[int, int]]
+    joining: list[tuple[int, HostBooking]]
+    taken_locks: list[tuple[int, int]]
+
+
 @dataclass(frozen=True, slots=True)
 class LimitDelta:
     """Change to one booking-limit counter; increments are conditional on staying within the limits."""
@@ -246,6 +269,9 @@ class BookingWrite:
     seat_opens: list[SeatOpen] = field(default_factory=list)
     seat_joins: list[SeatJoin] = field(default_factory=list)
     seat_leaves: list[SeatLeave] = field(default_factory=list)
+    seat_updates: list[Seat] = field(default_factory=list)  # a seat's own data changed (its attendee's no-show)
+    updates: list[RecordUpdate] = field(default_factory=list)
+    reassignments: list[Reassignment] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     payment_expected_status: str | None = None  # for payment updates: the status they must still have
     rate_windows: list[RateWindow] = field(default_factory=list)  # abuse-limit counters this write counts in
@@ -314,6 +340,46 @@ class WriteContention(Exception):
     """Concurrent writers kept colliding on the same items; the request can be retried."""
 
 
+# -- listing -----------------------------------------------------------------------------------------------------
+StatusCategory = str  # upcoming | unconfirmed | past | cancelled | recurring
+Position = tuple[int, str]  # (start minute, booking uid): where a listing page ended
+
+
+@dataclass(frozen=True, slots=True)
+class ListCriteria:
+    """A listing's filters, all of which a booking must pass (the status categories: any one of them)."""
+
+    now_min: int
+    host_id: int | None = None
+    attendee_email: str | None = None
+    event_type_id: int | None = None
+    statuses: frozenset[StatusCategory] = frozenset()
+    after_start_min: int | None = None  # start at or after
+    before_end_min: int | None = None  # end at or before
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListedRow:
+    record: BookingRecord
+    position: Position
+    seat: Seat | None = None  # the seat this row stands for (an attendee's seat in a seated booking)
+    seats_taken: int | None = None  # a seated booking's seats taken now (None: its start is free again)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPage:
+    rows: list[ListedRow]  # in listing order; the index's filter is a superset: the caller checks each row
+    end: Position | None  # the last position this page covered; None when nothing follows
+
+
+class BookingListing(Protocol):
+    def page(self, criteria: ListCriteria, after: Position | None, take: int) -> ListedPage: ...
+
+    def series(self, series_uid: str, from_min: int | None = None, active_only: bool = False) -> list[BookingRecord]:
+        ...
+
+
 class BookingStore(Protocol):
     def fetch_request_data(self, keys: RequestKeys) -> RequestData: ...
 
@@ -340,5 +406,7 @@ class BookingStore(Protocol):
     def get_payment(self, payment_uid: str) -> Payment | None: ...
 
     def get_reservation(self, uid: str) -> Reservation | None: ...
+
+    def blocklist_entries(self, keys: list[tuple[str, str]]) -> list[BlocklistEntry]: ...
 
     def write(self, plan: BookingWrite) -> None: ...

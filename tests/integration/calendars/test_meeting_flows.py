@@ -316,3 +316,41 @@ def test_zoom_credentials_are_sealed_for_conferencing_and_checked_before_zoom_is
         "type": "zoom", "credentials": {**oauth("a", "r", "zoom-client"), "expiresAt": "soon"}}, admin=True)
     assert bad.status == 400 and bad.body["error"]["details"]["errors"][0]["field"].endswith("expiresAt")
     assert len(fakes["zoom"].state.requests) == asked
+
+
+def test_reassign_moves_the_meeting_and_the_event_to_the_new_organizer(api, bus, fakes):
+    zoom, google, graph = fakes["zoom"], fakes["google"], fakes["graph"]
+    first, second = api.host("Handing Host"), api.host("Taking Host")
+    google_calendar(api, first)
+    zoom_account(api, first)
+    office365(api, second)
+    zoom_account(api, second)
+    event_type = api.event_type(slug="handed-over", schedulingType="roundRobin",
+                                hosts=[{"userId": first["id"]}, {"userId": second["id"]}],
+                                locations=[{"type": "integration", "integration": "zoom"}])
+    made = api.book(event_type["id"], at(10, 30), email="handover@example.org").data
+    assert made["hosts"][0]["id"] == first["id"]
+    bus.pump()
+    before = stored(api, made["uid"])
+    old_link, [zoom_ref, google_ref] = before["meetingUrl"], before["references"]
+    assert google_ref["uid"] in google.state.events["primary-cal@example.com"]
+
+    moved = api.call("POST", f"/v2/bookings/{made['uid']}/reassign", {"userId": second["id"]}, admin=True).data
+    assert (moved["location"], moved["meetingUrl"]) == ("integrations:zoom", None)  # theirs is made after the commit
+    bus.pump()
+    after = stored(api, made["uid"])
+    assert zoom_ref["uid"] not in zoom.state.meetings  # the first organizer's meeting is deleted
+    assert google_ref["uid"] not in google.state.events["primary-cal@example.com"]  # and their calendar's event
+    [event] = [e for e in graph.state.events.values() if e["start"]["dateTime"] == f"{DAY.isoformat()}T10:30:00"]
+    assert after["meetingUrl"] and after["meetingUrl"] != old_link and f"{after['meetingUrl']}" in event["body"][
+        "content"]
+    assert [r["type"] for r in after["references"]] == ["zoom", "office365_calendar"]
+    assert after["references"][1]["uid"] == event["id"]
+    assert emails_to("handover@example.org", "Updated")[0]["text"].count(after["meetingUrl"]) >= 1
+
+    api.call("PATCH", f"/v2/bookings/{made['uid']}/location", {"location": "Meeting room 2"}, admin=True)
+    bus.pump()
+    final = stored(api, made["uid"])
+    assert final["meetingUrl"] is None and [r["type"] for r in final["references"]] == ["office365_calendar"]
+    assert str(after["references"][0]["uid"]) not in zoom.state.meetings  # the meeting went with the location
+    assert graph.state.events[event["id"]]["location"]["displayName"] == "Meeting room 2"

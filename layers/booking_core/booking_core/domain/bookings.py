@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from booking_core.domain.booking_fields import FieldLabel
 from booking_core.domain.calendars import CalendarEvent, OnlineMeeting
 from booking_core.domain.common import CamelModel, Email, Id, TimeZoneName, UtcDatetime, check_answers
 from booking_core.timeutil import UTC
@@ -15,6 +16,7 @@ from booking_core.timeutil import UTC
 BookingStatus = Literal["accepted", "pending", "cancelled", "rejected"]
 MAX_OCCURRENCES = 24  # the longest recurring series an event type may declare
 MAX_TEAM_HOSTS = 100  # the most hosts an event type may have
+MAX_GUESTS = 30  # on a booking, in all
 ACTIVE_STATUSES: frozenset[str] = frozenset({"accepted", "pending"})
 
 
@@ -62,7 +64,7 @@ class CreateBookingInput(LenientModel):
     start: AwareDatetime
     event_type_id: Id
     attendee: AttendeeInput
-    guests: list[Email] = Field(default_factory=list, max_length=30)
+    guests: list[Email] = Field(default_factory=list, max_length=MAX_GUESTS)
     length_in_minutes: int | None = Field(default=None, ge=1, le=1440)
     location: str | None = Field(default=None, max_length=1000)
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -110,6 +112,46 @@ class RescheduleInput(LenientModel):
 class CancelInput(LenientModel):
     cancellation_reason: str | None = Field(default=None, max_length=2000)
     seat_uid: str | None = Field(default=None, max_length=100)
+    cancel_subsequent_bookings: bool = False  # a recurring series: this occurrence and every later one
+
+
+# -- host operations (management bodies: unknown fields are errors) ---------------------------------------------------
+class AbsentAttendee(CamelModel):
+    email: Email
+    absent: bool
+
+
+class MarkAbsentInput(CamelModel):
+    host: bool | None = None
+    attendees: list[AbsentAttendee] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _something(self) -> MarkAbsentInput:
+        if self.host is None and not self.attendees:
+            raise ValueError("say who was absent: host and/or attendees")
+        return self
+
+
+class ReassignInput(CamelModel):
+    user_id: Id | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class RequestRescheduleInput(CamelModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class GuestInput(CamelModel):
+    email: Email
+    name: str | None = Field(default=None, max_length=200)
+
+
+class AddGuestsInput(CamelModel):
+    guests: list[GuestInput] = Field(min_length=1, max_length=MAX_GUESTS)
+
+
+class LocationInput(CamelModel):
+    location: str = Field(min_length=1, max_length=1000)
 
 
 class DeclineInput(LenientModel):
@@ -122,6 +164,7 @@ class Attendee(CamelModel):
     time_zone: str
     language: str = "en"
     phone_number: str | None = None
+    absent: bool = False  # a no-show, as the host recorded it (mark-absent)
 
 
 class HostRef(CamelModel):
@@ -161,7 +204,7 @@ class Reference(CamelModel):
 
 # Optional booking fields shown only when they apply (the contract marks them with "?").
 OPTIONAL_FIELDS = ("seatUid", "seatsRemaining", "recurringBookingUid", "paymentRequired", "paymentUid",
-                   "assignmentReason", "references", "isDryRun", "iCalUID")
+                   "assignmentReason", "references", "isDryRun", "iCalUID", "rescheduleRequested")
 
 
 class Booking(CamelModel):
@@ -200,6 +243,8 @@ class Booking(CamelModel):
     is_dry_run: bool | None = None
     ical_uid: str | None = Field(default=None, alias="iCalUID")
     ical_sequence: int = Field(default=0, alias="iCalSequence")
+    absent_host: bool = False
+    reschedule_requested: bool | None = None  # the host asked the booker to pick another time (request-reschedule)
 
 
 class BookingRecord(Booking):
@@ -229,6 +274,7 @@ class BookingRecord(Booking):
     calendar_event: CalendarEvent | None = None
     meeting_app: str | None = Field(default=None, description="the meeting app the app-sync step makes a meeting in")
     online_meeting: OnlineMeeting | None = None
+    booking_fields: list[FieldLabel] | None = Field(default=None, description="the type's questions when booked")
 
     @property
     def organizer(self) -> HostRef:

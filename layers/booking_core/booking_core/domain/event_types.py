@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from booking_core.domain.booking_fields import MAX_BOOKING_FIELDS, BookingField
 from booking_core.domain.bookings import MAX_OCCURRENCES, MAX_TEAM_HOSTS
 from booking_core.domain.common import CamelModel, Id
 
@@ -151,6 +152,7 @@ class EventTypeFields(CamelModel):
     locations: list[Location] = Field(default_factory=list, max_length=10)
     reminders: list[Reminder] | None = Field(default=None, max_length=10)
     minimum_reschedule_notice: int = Field(default=0, ge=0, le=MAX_NOTICE_MINUTES)
+    booking_fields: list[BookingField] | None = Field(default=None, max_length=MAX_BOOKING_FIELDS)
 
 
 class EventTypeInput(EventTypeFields):
@@ -178,6 +180,9 @@ class EventTypeInput(EventTypeFields):
             raise ValueError("seated event types cannot be priced (each seat would need its own payment)")
         if self.seats is not None and self.confirmation_policy is not None:
             raise ValueError("seated event types cannot require confirmation (as in cal.com)")
+        slugs = [field.slug for field in self.booking_fields or []]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError("each booking field slug may appear once")
         return self
 
     @property

@@ -18,6 +18,9 @@ Trigger = Literal[
     "BOOKING_CANCELLED",
     "MEETING_STARTED",
     "MEETING_ENDED",
+    "BOOKING_NO_SHOW_UPDATED",
+    "BOOKING_REASSIGNED",
+    "BOOKING_UPDATED",
     "OOO_CREATED",
 ]
 DeliveryStatus = Literal["pending", "delivered", "retrying", "failed"]

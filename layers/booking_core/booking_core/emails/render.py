@@ -8,9 +8,14 @@
 | cancelled   | "Cancelled: ..."        | "Cancelled: ..."                | METHOD:CANCEL   |
 | declined    | "Declined: ..."         | -                               | -               |
 | reminder    | "Reminder: ..."         | -                               | -               |
+| updated     | "Updated: ..."          | "Updated: ..."                  | METHOD:REQUEST  |
+| invited     | "Invitation: ..." (a guest added later)  | -              | METHOD:REQUEST  |
+| reassigned  | -                       | "Reassigned: ..." (the host who left it) | METHOD:CANCEL |
+| reschedule_requested | "Please pick a new time: ..." | "Reschedule requested: ..." | METHOD:CANCEL |
 
 Every email has a plain-text and an HTML part (every user-provided string HTML-escaped), shows the times in the
-recipient's own time zone with the zone's name, and the location or meeting link. Text is English.
+recipient's own time zone with the zone's name, the location or meeting link, and the answers to the type's booking
+fields that are not hidden (`label: value`). Text is English.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from booking_core.events.contracts import BookingEvent
 from booking_core.ics import Method, build_ics, calendar_uid
 from booking_core.timeutil import UTC, zone
 
-Kind = Literal["confirmed", "requested", "rescheduled", "cancelled", "declined", "reminder"]
+Kind = Literal["confirmed", "requested", "rescheduled", "cancelled", "declined", "reminder", "updated", "invited",
+               "reassigned", "reschedule_requested"]
 Role = Literal["attendee", "organizer"]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 
@@ -56,9 +62,21 @@ _TEMPLATES: dict[tuple[str, str], _Template] = {
     ("cancelled", "organizer"): _Template("Cancelled", "A booking has been cancelled.", "CANCEL"),
     ("declined", "attendee"): _Template("Declined", "The host declined your booking request.", None),
     ("reminder", "attendee"): _Template("Reminder", "This is a reminder of your upcoming booking.", None),
+    ("updated", "attendee"): _Template("Updated", "Your booking has been updated.", "REQUEST"),
+    ("updated", "organizer"): _Template("Updated", "A booking has been updated.", "REQUEST"),
+    ("invited", "attendee"): _Template("Invitation", "You have been invited to this booking.", "REQUEST"),
+    ("reassigned", "organizer"): _Template(
+        "Reassigned", "This booking has been reassigned to another host; it is no longer in your calendar.", "CANCEL"),
+    ("reschedule_requested", "attendee"): _Template(
+        "Please pick a new time", "The host asked you to pick a new time for this booking. It is cancelled until "
+        "you book the new time: reschedule it with its booking reference.", "CANCEL"),
+    ("reschedule_requested", "organizer"): _Template(
+        "Reschedule requested", "You asked the attendee to pick a new time. The booking is cancelled and its time "
+        "is free again until they do.", "CANCEL"),
 }
 _REASON_LABEL = {"cancelled": "Reason for cancellation", "declined": "Reason",
-                 "rescheduled": "Reason for rescheduling"}
+                 "rescheduled": "Reason for rescheduling", "reschedule_requested": "Reason",
+                 "reassigned": "Reason"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +186,22 @@ def _link_html(value: str) -> str:
     return escaped
 
 
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(_value(item) for item in value)
+    return str(value)
+
+
+def _answers(booking: Booking) -> list[tuple[str, str, bool]]:
+    """`label: value` for the answers to the type's booking fields that are not hidden, in the type's order."""
+    answers = booking.booking_fields_responses
+    return [(_line(field.label), _line(_value(answers[field.slug])), False)
+            for field in getattr(booking, "booking_fields", None) or []
+            if not field.hidden and field.slug in answers and _line(_value(answers[field.slug]))]
+
+
 # -- rendering ----------------------------------------------------------------------------------------------------
 def render(kind: Kind, source: BookingEvent | Booking, recipient: Recipient, previous: Booking | None = None,
            reason: str | None = None) -> Email:
@@ -181,7 +215,7 @@ def render(kind: Kind, source: BookingEvent | Booking, recipient: Recipient, pre
     booking, previous = _unpack(source, previous)
     if reason is None:
         reason = booking.rescheduling_reason if kind == "rescheduled" else (
-            booking.cancellation_reason if kind in {"cancelled", "declined"} else None)
+            booking.cancellation_reason if kind in {"cancelled", "declined", "reschedule_requested"} else None)
     title = _line(booking.title)
     organizer = booking.hosts[0]
     subject = f"{template.subject}: {title} on {_short_when(booking.start, recipient.time_zone)}"
@@ -200,6 +234,7 @@ def render(kind: Kind, source: BookingEvent | Booking, recipient: Recipient, pre
         rows.append(("Where", location, True))
     if link and link != location:
         rows.append(("Meeting link", link, True))
+    rows += _answers(booking)
     if reason and _line(reason):
         rows.append((_REASON_LABEL.get(kind, "Reason"), _line(reason), False))
     description = (booking.description or "").strip()

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from booking_core.config import EVENT_SOURCE
+from booking_core.domain.booking_fields import FieldLabel
 from booking_core.domain.bookings import Booking, BookingRecord, HostRef
 from booking_core.ports import OutboxEvent
 from booking_core.timeutil import iso_z
@@ -25,6 +26,9 @@ DetailType = Literal[
     "bookingRescheduled",
     "bookingCancelled",
     "bookingMeetingCreated",
+    "bookingNoShowUpdated",
+    "bookingReassigned",
+    "bookingUpdated",
 ]
 DETAIL_TYPES: tuple[str, ...] = DetailType.__args__  # type: ignore[attr-defined]
 TriggeredBy = Literal["booker", "host", "system"]
@@ -49,6 +53,18 @@ class _EventModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
 
+class NoShowAttendee(_EventModel):
+    email: str
+    no_show: bool
+
+
+class NoShowChange(_EventModel):
+    """What a mark-absent request set (bookingNoShowUpdated): the host's flag when given, and the attendees named."""
+
+    host: bool | None = None
+    attendees: list[NoShowAttendee] = Field(default_factory=list)
+
+
 class EventContext(_EventModel):
     private_link: str | None = None
     routing_form_response_id: int | None = None
@@ -56,6 +72,8 @@ class EventContext(_EventModel):
     triggered_by: TriggeredBy = "booker"
     cause_event_id: str | None = None  # bookingMeetingCreated only: the change it follows
     cause_detail_type: str | None = None
+    no_show: NoShowChange | None = None  # bookingNoShowUpdated only
+    reassign_reason: str | None = None  # bookingReassigned only: the host's reason, when given
 
 
 class EventBooking(Booking):
@@ -68,6 +86,7 @@ class EventBooking(Booking):
     price: int | None = None
     currency: str | None = None
     rescheduled_by: str | None = None
+    booking_fields: list[FieldLabel] | None = None  # the type's questions: labels of bookingFieldsResponses
 
 
 class BookingSummary(_EventModel):
@@ -87,6 +106,7 @@ class BookingSummary(_EventModel):
     ical_uid: str | None = Field(default=None, alias="iCalUID")
     ical_sequence: int = Field(default=0, alias="iCalSequence")
     seat_uid: str | None = None
+    organizer: HostRef | None = None
 
 
 class BookingEventDetail(_EventModel):
@@ -145,6 +165,8 @@ def published_booking(record: BookingRecord) -> dict[str, Any]:
     body["price"] = record.price_amount
     body["currency"] = record.price_currency
     body["rescheduledBy"] = record.rescheduled_by
+    if record.booking_fields:
+        body["bookingFields"] = [label.dump() for label in record.booking_fields]
     return body
 
 
@@ -153,7 +175,7 @@ def published_booking(record: BookingRecord) -> dict[str, Any]:
 MAX_DETAIL_BYTES = 200 * 1024
 # What `previousBooking` keeps when the event would be too large: enough to know what changed.
 PREVIOUS_SUMMARY = ("id", "uid", "status", "start", "end", "duration", "eventTypeId", "location", "meetingUrl",
-                    "rescheduledToUid", "rescheduledFromUid", "iCalUID", "iCalSequence", "seatUid")
+                    "rescheduledToUid", "rescheduledFromUid", "iCalUID", "iCalSequence", "seatUid", "organizer")
 
 
 def _serialised(detail: dict[str, Any]) -> str:
@@ -186,6 +208,10 @@ def fit(detail: dict[str, Any]) -> dict[str, Any]:
     return detail
 
 
+# Context fields that only some events carry: left out of the others.
+_CONTEXT_WHEN_SET = ("cause_event_id", "cause_detail_type", "no_show", "reassign_reason")
+
+
 def new_event(
     detail_type: DetailType,
     booking: BookingRecord,
@@ -203,7 +229,7 @@ def new_event(
         "booking": published_booking(booking),
         "previousBooking": published_booking(previous) if previous else None,
         "context": (context or EventContext()).model_dump(mode="json", by_alias=True,
-                                                          exclude={k for k in ("cause_event_id", "cause_detail_type")
+                                                          exclude={k for k in _CONTEXT_WHEN_SET
                                                                    if getattr(context, k, None) is None}),
     })
     return OutboxEvent(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from booking_core.domain.abuse import RateWindow
 from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
@@ -23,6 +24,12 @@ class Rescheduling:
     seat_slot: SeatSlot | None = None
     rescheduled_by: str | None = None
     reason: str | None = None
+
+    @property
+    def released_already(self) -> bool:
+        """The original was cancelled when its host asked for another time (request-reschedule): its slot, counters
+        and guards were given back then, so this reschedule only points it at the new booking."""
+        return self.original.status == "cancelled" and bool(self.original.reschedule_requested)
 
     @property
     def frees_original(self) -> bool:
@@ -77,6 +84,7 @@ class EnrichedBooking:
     is_seated: bool
     is_recurring: bool
     is_rescheduling: bool
+    responses: dict[str, Any] = field(default_factory=dict)  # bookingFieldsResponses, normalised when checked
     reservation: Reservation | None = None  # the caller's own live reservation: its holds do not block it
 
     @property

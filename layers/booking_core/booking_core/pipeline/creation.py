@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from booking_core.conferencing import APPS, PROVIDERS
 from booking_core.domain import limits
+from booking_core.domain.booking_fields import labels_of
 from booking_core.domain.bookings import CALENDAR_REFERENCES, Attendee, BookingRecord, EventTypeRef, Reference
 from booking_core.domain.event_types import EventType
 from booking_core.domain.payments import Payment
@@ -34,6 +35,7 @@ from booking_core.ports import (
     LimitDelta,
     LimitReached,
     NewBooking,
+    RecordUpdate,
     Release,
     ReservationRelease,
     RoundRobinIncrement,
@@ -151,7 +153,8 @@ def build_record(
         meeting_url=meeting_url,
         meeting_app=meeting_app,
         metadata=data.metadata,
-        booking_fields_responses=data.booking_fields_responses,
+        booking_fields_responses=dict(enriched.responses),
+        booking_fields=labels_of(event_type.booking_fields),
         created_at=now,
         updated_at=now,
         payment_required=True if enriched.payment_required else None,
@@ -379,7 +382,7 @@ def seat_of(enriched: EnrichedBooking, booking_uid: str, now: datetime, guests: 
         created_at=iso_z(now),
         guests=list(enriched.guests if guests is None else guests),
         metadata=dict(data.metadata),
-        booking_fields_responses=dict(data.booking_fields_responses),
+        booking_fields_responses=dict(enriched.responses),
     )
 
 
@@ -458,9 +461,11 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
         record.payment_required = original.payment_required
         record.price_amount, record.price_currency = original.price_amount, original.price_currency
         record.private_link = original.private_link
-        carry_meeting(original, record)
+        if not (rescheduling.released_already and original.meeting_app in APPS):
+            carry_meeting(original, record)  # (a meeting deleted with the cancelled original is made anew)
         record.ical_uid, record.ical_sequence = original.ical_uid or record.ical_uid, original.ical_sequence + 1
         record.routing_form_response_id = original.routing_form_response_id
+        record.booking_fields = original.booking_fields  # the questions its answers were given to
         if round_robin_host is not None and validated.loaded.round_robin_period:
             record.round_robin_key = (enriched.event_type.id, validated.loaded.round_robin_period, round_robin_host)
         previous = original.model_copy(deep=True)
@@ -471,15 +476,21 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
         previous.updated_at = now
         if enriched.is_dry_run:
             return [record], None
-        return [record], BookingWrite(
+        plan = BookingWrite(
             creates=[new_booking(record, enriched, validated.starts[0], None)],
-            releases=[release_of(original, previous, enriched.booker_key)],
-            limits=limit_deltas(enriched.event_type, [record], [original]),
-            round_robin=_round_robin_moves(original, record),
             events=[new_event("bookingRescheduled", record, occurred_at=now, previous=previous,
                               context=context_of(record))],
             now=now,
         )
+        if rescheduling.released_already:  # its slot and counters went back when the host asked for a new time
+            plan.updates.append(RecordUpdate(previous, original.version))
+            plan.limits = limit_deltas(enriched.event_type, [record], [])
+            plan.round_robin = [RoundRobinIncrement(*record.round_robin_key)] if record.round_robin_key else []
+        else:
+            plan.releases.append(release_of(original, previous, enriched.booker_key))
+            plan.limits = limit_deltas(enriched.event_type, [record], [original])
+            plan.round_robin = _round_robin_moves(original, record)
+        return [record], plan
 
     return commit_first_free(validated, store, attempt)
 

@@ -96,6 +96,7 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
         is_seated=is_seated,
         is_recurring=is_recurring,
         is_rescheduling=rescheduling is not None,
+        responses=dict(data.booking_fields_responses),
         reservation=reservation,
     )
 

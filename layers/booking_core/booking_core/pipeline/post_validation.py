@@ -155,7 +155,7 @@ def _check_limits(loaded: AvailabilityLoaded, keys_per_start: list[list[str]]) -
             adding[key][0] += 1
             adding[key][1] += enriched.length
     rescheduling = enriched.request.rescheduling
-    if rescheduling:
+    if rescheduling and not rescheduling.released_already:
         for key in rescheduling.original.limit_keys:
             if key in adding:
                 adding[key][0] -= 1

@@ -12,6 +12,7 @@ from functools import partial
 from datetime import datetime
 
 from booking_core.concurrency import gather
+from booking_core.conferencing import APPS
 from booking_core.domain.bookings import AttendeeInput, CreateBookingInput, RescheduleInput, is_active
 from booking_core.domain.abuse import RateWindow, too_many
 from booking_core.errors import DomainError, invalid, not_found
@@ -28,7 +29,7 @@ from booking_core.pipeline.creation import (
 )
 from booking_core.pipeline.enrichment import enrich
 from booking_core.pipeline.post_validation import validate_availability
-from booking_core.pipeline.validation import check_enriched, validate
+from booking_core.pipeline.validation import answer_booking_fields, check_enriched, validate
 from booking_core.ports import (
     AlreadySeated,
     BookingStore,
@@ -111,6 +112,7 @@ def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed
             enriched = enrich(request, store, data.event_type_id, admit)
         with phase_timer("enriched_validation"):
             check_enriched(enriched)
+            enriched = answer_booking_fields(enriched)
             existing = _existing(enriched.duplicate_uid, store)
             if existing is not None:
                 return existing
@@ -249,7 +251,8 @@ def reschedule_booking(
                                language=attendee.language, phone_number=attendee.phone_number),
         guests=own.guests,
         length_in_minutes=original.duration,
-        location=original.location,
+        # a meeting app's meeting went with a booking the host sent back: the type's location makes a new one
+        location=None if original.reschedule_requested and original.meeting_app in APPS else original.location,
         metadata=own.metadata,
         booking_fields_responses=own.booking_fields_responses,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from booking_core.domain.abuse import RateWindow
 from booking_core.domain.access import lookup_keys, strongest
+from booking_core.domain.booking_fields import check_responses
 from booking_core.domain.bookings import CreateBookingInput, is_active
 from booking_core.domain.common import normalize_email
 from booking_core.errors import DomainError, invalid
@@ -84,6 +86,10 @@ def _check_reschedule(enriched: EnrichedBooking) -> None:
     rescheduling = enriched.request.rescheduling
     assert rescheduling is not None
     original = rescheduling.original
+    if rescheduling.released_already:
+        if original.rescheduled_to_uid is not None:
+            raise DomainError("cancelled_bookings_cannot_be_rescheduled", "this booking was rescheduled already")
+        return  # the host asked for another time: their request, not the booker's notice, decides
     if not is_active(original.status):
         raise DomainError("cancelled_bookings_cannot_be_rescheduled", "this booking is no longer active")
     notice = enriched.event_type.minimum_reschedule_notice
@@ -127,3 +133,17 @@ def _check_private_link(enriched: EnrichedBooking) -> None:
     if enriched.event_type.hidden or given:
         if link is None or link.is_expired(enriched.request.now):
             raise DomainError("private_link_expired", "this private link is unknown, expired or used up")
+
+
+def answer_booking_fields(enriched: EnrichedBooking) -> EnrichedBooking:
+    """The answers to the event type's booking fields, checked and normalised, every problem listed in one 400. A
+    type without fields takes any answers (within the body's bounds); a reschedule keeps the answers it was booked
+    with, even if the type's questions changed since."""
+    fields = enriched.event_type.booking_fields
+    if not fields or enriched.is_rescheduling:
+        return enriched
+    answers, problems = check_responses(fields, enriched.request.input.booking_fields_responses)
+    if problems:
+        summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:3])
+        raise DomainError("request_body_invalid_error", summary, {"errors": problems})
+    return replace(enriched, responses=answers)

@@ -31,6 +31,7 @@ from booking_core.ports import (
     OutboxEvent,
     PaymentAlreadySettled,
     RateLimited,
+    Reassignment,
     RequestData,
     RequestKeys,
     ReservationRelease,
@@ -51,6 +52,7 @@ from booking_core.repositories.tables import (
     BlocklistItem,
     BookerBookingItem,
     BookingItem,
+    CoHostItem,
     DuplicateGuardItem,
     EventTypeItem,
     HostBookingItem,
@@ -67,10 +69,16 @@ from booking_core.repositories.tables import (
     SeatGuardItem,
     SeatItem,
     SeatSlotItem,
+    attendee_key,
     connection,
+    host_key,
     minute_key,
+    shard_key,
+    start_key,
+    type_key,
     user_pk,
 )
+from booking_core.timeutil import to_minutes
 
 # Buffers can reach 12 h each way: look back far enough to see every booking that can overlap a window.
 _LOOKBACK_MINUTES = MAX_BOOKING_MINUTES + 2 * 720
@@ -291,6 +299,11 @@ class DynamoBookingStore:
             return False
         return True
 
+    def blocklist_entries(self, keys: list[tuple[str, str]]) -> list[BlocklistEntry]:
+        """The blocklist entries of these (type, value) keys (an address's lookup keys), in one round."""
+        return [BlocklistEntry.model_validate(item.doc) for item in batch_get(
+            (f"BLOCK#{kind}#{value}", "BLOCK") for kind, value in keys) if isinstance(item, BlocklistItem)]
+
     def get_payment(self, payment_uid: str) -> Payment | None:
         try:
             item = PaymentItem.get(f"PAYMENT#{payment_uid}", "PAYMENT", consistent_read=True)
@@ -411,8 +424,9 @@ class _Operations:
         for new in plan.creates:
             record = new.record
             record.version = 1
-            ops.add(_Op("put", BookingItem(*booking_key(record.uid), doc=_doc(record), status=record.status, version=1),
-                        ("booking", record.uid), Item.pk.does_not_exist()))
+            ops.add(_Op("put", _booking_item(record), ("booking", record.uid), Item.pk.does_not_exist()))
+            for host in record.hosts[1:]:
+                ops.add(_Op("put", _co_host_item(record, host.id), ("cohost", host.id)))
             for host_id, hb in new.host_bookings:
                 ops.add(_Op("put", _host_booking_item(host_id, hb), ("host_booking", host_id)))
             for host_id, bucket in new.lock_keys:
@@ -471,6 +485,11 @@ class _Operations:
                                                      BookerBookingItem.start_min.set(change.start_min),
                                                      BookerBookingItem.kind.set(BookerBookingItem)]))
 
+        for update in plan.updates:
+            ops.add(_versioned_put(update.record, update.expected_version))
+        for moved in plan.reassignments:
+            _reassign(ops, moved, now_s)
+
         for delta in plan.limits:
             if delta.count == 0 and delta.minutes == 0:
                 continue
@@ -517,6 +536,10 @@ class _Operations:
                         ("seat", None), Item.pk.exists()))
             ops.add(_Op("delete", SeatGuardItem(*seat_guard_key(seat.booking_uid, seat.attendee.email)),
                         ("seat_guard_release", None)))
+
+        for seat in plan.seat_updates:
+            item = SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}")
+            ops.add(_Op("update", item, ("seat", None), Item.pk.exists(), [SeatItem.doc.set(_seat_doc(seat))]))
 
         for payment in plan.payments:
             condition = (
@@ -601,8 +624,11 @@ def outbox_item(event: OutboxEvent) -> OutboxItem:
 
 
 def _add_seat(ops: _Operations, slot: SeatSlot, seat: Seat) -> None:
-    ops.add(_Op("put", SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}", doc=_seat_doc(seat)),
-                ("seat", None), Item.pk.does_not_exist()))
+    item = SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}", doc=_seat_doc(seat),
+                    attendee_key=attendee_key(seat.attendee.email), start_key=start_key(slot.start_min,
+                                                                                        seat.booking_uid),
+                    event_type_id=slot.event_type_id, seated=True)
+    ops.add(_Op("put", item, ("seat", None), Item.pk.does_not_exist()))
     ops.add(_Op("put", SeatGuardItem(*seat_guard_key(seat.booking_uid, seat.attendee.email), seat_uid=seat.seat_uid),
                 ("seat_guard", None), Item.pk.does_not_exist()))
 
@@ -611,10 +637,57 @@ def _doc(record: BookingRecord) -> dict[str, Any]:
     return record.model_dump(mode="json", by_alias=True)
 
 
+def _booking_item(record: BookingRecord) -> BookingItem:
+    """The booking's item: its document, and the keys and filter attributes of the listing indexes it is in."""
+    start_min = to_minutes(record.start)
+    return BookingItem(
+        *booking_key(record.uid), doc=_doc(record), status=record.status, version=record.version,
+        host_key=host_key(record.hosts[0].id) if record.hosts else None,
+        attendee_key=attendee_key(record.attendees[0].email) if record.attendees and not record.is_seated else None,
+        type_key=type_key(record.event_type_id),
+        shard_key=shard_key(record.uid),
+        series_key=record.recurring_booking_uid,
+        start_key=start_key(start_min, record.uid),
+        end_min=to_minutes(record.end),
+        event_type_id=record.event_type_id,
+        host_ids={host.id for host in record.hosts} or None,
+        seated=record.is_seated,
+    )
+
+
+def _co_host_item(record: BookingRecord, host_id: int) -> CoHostItem:
+    return CoHostItem(booking_key(record.uid)[0], f"HOST#{host_id}", host_key=host_key(host_id),
+                      start_key=start_key(to_minutes(record.start), record.uid), end_min=to_minutes(record.end),
+                      event_type_id=record.event_type_id)
+
+
 def _versioned_put(record: BookingRecord, expected_version: int) -> _Op:
     record.version = expected_version + 1
-    return _Op("put", BookingItem(*booking_key(record.uid), doc=_doc(record), status=record.status,
-                                  version=record.version), ("version", record.uid), BookingItem.version == expected_version)
+    return _Op("put", _booking_item(record), ("version", record.uid), BookingItem.version == expected_version)
+
+
+def _reassign(ops: _Operations, moved: Reassignment, now_s: int) -> None:
+    """The booking's record, and its hold on time moved from the leaving hosts to the joining ones (whose locks may be
+    free or held by an expired slot reservation); the co-host listing entries follow."""
+    record = moved.record
+    ops.add(_versioned_put(record, moved.expected_version))
+    now_hosts = [host.id for host in record.hosts]
+    for host_id in set(moved.previous_host_ids) - set(now_hosts):
+        ops.add(_Op("delete", HostBookingItem(*host_booking_key(host_id, moved.start_min, record.uid)),
+                    ("host_booking", host_id)))
+    for host_id, bucket in moved.released_locks:
+        ops.add(_Op("delete", LockItem(*lock_key(host_id, bucket)), ("release_lock", host_id),
+                    LockItem.booking_uid == record.uid))
+    for host_id, hb in moved.joining:
+        ops.add(_Op("put", _host_booking_item(host_id, hb), ("host_booking", host_id)))
+    for host_id, bucket in moved.taken_locks:
+        ops.add(_Op("put", LockItem(*lock_key(host_id, bucket), booking_uid=record.uid), ("lock", host_id),
+                    _lock_free(now_s)))
+    before, after = set(moved.previous_host_ids[1:]), set(now_hosts[1:])
+    for host_id in before - after:
+        ops.add(_Op("delete", CoHostItem(booking_key(record.uid)[0], f"HOST#{host_id}"), ("cohost", host_id)))
+    for host_id in after - before:
+        ops.add(_Op("put", _co_host_item(record, host_id), ("cohost", host_id)))
 
 
 def _host_booking_item(host_id: int, hb: HostBooking) -> HostBookingItem:

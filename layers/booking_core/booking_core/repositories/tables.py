@@ -19,6 +19,7 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | private link             | EVENTTYPE#<id>                     | LINK#<linkId>               |
 | booking                  | BOOKING#<uid>                      | BOOKING                     |
 | seat of a booking        | BOOKING#<uid>                      | SEAT#<seatUid>              |
+| co-host listing entry    | BOOKING#<uid>                      | HOST#<hostId>               |
 | duplicate guard          | DUP#<typeId>#<startMin>#<email>    | DUP                         |
 | round-robin counter      | RRCOUNT#<typeId>#<YYYY-MM>         | HOST#<hostId>               |
 | booking-limit counter    | LIMIT#<typeId>#<period>            | LIMIT                       |
@@ -46,10 +47,27 @@ A user's configuration (profile, schedules, calendar connections, out-of-office 
 one Query loads it; their bookings, reservation holds and locks sit beside it in the same partition, so a host's busy
 time over a window is one Query too.
 
-Slot reservations (repositories/reservations.py): a reservation holds the same lock items a booking of its slot would
+Slot reservations (written by repositories/bookings.py): a reservation holds the same lock items a booking of its slot would
 (`reservationUid` and `expiresAt` instead of `bookingUid`) and one hold item per host in the host-booking range, which
 the availability Query reads like a booking until `expiresAt`. Lock conditions accept a lock whose `expiresAt` has
 passed, so an expired reservation frees its slot by itself; TTL only tidies.
+
+Secondary indexes (listing bookings, `GET /v2/bookings`): every one is sorted by `startKey` = <startMin:010>#<uid>
+(unique per booking, so a position in any of them is one string) and projects `status`, `endMin`, `eventTypeId`,
+`hostIds`, `seated` and `seriesKey`, which a listing's filter reads; the booking document is fetched by key after.
+
+| index       | partition key (attribute: value)        | items in it                                            |
+|-------------|-----------------------------------------|--------------------------------------------------------|
+| ByHost      | hostKey: HOST#<hostId>                   | bookings (their organizer), co-host listing entries    |
+| ByAttendee  | attendeeKey: <attendee email, lower case>| bookings without seats (their attendee), seats         |
+| ByEventType | typeKey: TYPE#<eventTypeId>              | bookings                                               |
+| ByStart     | shardKey: SHARD#<0..3> (crc32 of uid)    | bookings: all bookings by start, over 4 partitions     |
+| BySeries    | seriesKey: <recurringBookingUid>         | bookings of a recurring series                         |
+
+A booking item carries every key it has, recomputed from the record on each write. A booking with several hosts
+keeps one small co-host entry per further host (its organizer is on the booking item): entries never change with
+the booking's status (they carry no `status`), so a status change writes no item per host; the booking document,
+read after the index, decides. Seats carry their attendee's key (a seat holder lists the seats they hold).
 
 Outbox table: one item per event (pk eventId), written in the booking's transaction; its stream feeds the publisher.
 """
@@ -63,10 +81,12 @@ from pynamodb.attributes import (
     DiscriminatorAttribute,
     JSONAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from booking_core.config import settings
@@ -85,6 +105,27 @@ class _Meta:
     max_retry_attempts = 3
 
 
+# What every listing index projects besides the keys: what a listing's filter reads (template.yaml has the same list).
+LISTING_PROJECTION = ["status", "endMin", "eventTypeId", "hostIds", "seated", "seriesKey"]
+
+
+def _listing_index(name: str, key: str) -> type[GlobalSecondaryIndex]:
+    projected = [attribute for attribute in LISTING_PROJECTION if attribute != key]
+    meta = type("Meta", (), {"index_name": name, "projection": IncludeProjection(projected)})
+    return type(name, (GlobalSecondaryIndex,), {
+        "Meta": meta,
+        "partition": UnicodeAttribute(hash_key=True, attr_name=key),
+        "start_key": UnicodeAttribute(range_key=True, attr_name="startKey"),
+    })
+
+
+ByHost = _listing_index("ByHost", "hostKey")
+ByAttendee = _listing_index("ByAttendee", "attendeeKey")
+ByEventType = _listing_index("ByEventType", "typeKey")
+ByStart = _listing_index("ByStart", "shardKey")
+BySeries = _listing_index("BySeries", "seriesKey")
+
+
 class Item(Model):
     class Meta(_Meta):
         table_name = _settings.table_name
@@ -92,6 +133,11 @@ class Item(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
+    by_host = ByHost()
+    by_attendee = ByAttendee()
+    by_event_type = ByEventType()
+    by_start = ByStart()
+    by_series = BySeries()
 
 
 class CounterItem(Item, discriminator="counter"):
@@ -159,10 +205,34 @@ class BookingItem(Item, discriminator="booking"):
     doc = JSONAttribute()
     status = UnicodeAttribute()
     version = NumberAttribute(default=1)
+    # the listing indexes' keys and what their filters read, derived from `doc` on every write
+    host_key = UnicodeAttribute(null=True, attr_name="hostKey")
+    attendee_key = UnicodeAttribute(null=True, attr_name="attendeeKey")
+    type_key = UnicodeAttribute(null=True, attr_name="typeKey")
+    shard_key = UnicodeAttribute(null=True, attr_name="shardKey")
+    series_key = UnicodeAttribute(null=True, attr_name="seriesKey")
+    start_key = UnicodeAttribute(null=True, attr_name="startKey")
+    end_min = NumberAttribute(null=True, attr_name="endMin")
+    event_type_id = NumberAttribute(null=True, attr_name="eventTypeId")
+    host_ids = NumberSetAttribute(null=True, attr_name="hostIds")
+    seated = BooleanAttribute(null=True)
 
 
 class SeatItem(Item, discriminator="seat"):
     doc = JSONAttribute()
+    attendee_key = UnicodeAttribute(null=True, attr_name="attendeeKey")  # the seat holder lists the seat
+    start_key = UnicodeAttribute(null=True, attr_name="startKey")
+    event_type_id = NumberAttribute(null=True, attr_name="eventTypeId")
+    seated = BooleanAttribute(null=True)
+
+
+class CoHostItem(Item, discriminator="cohost"):
+    """A further host of a booking, in the ByHost index (the organizer is on the booking item). Never changes."""
+
+    host_key = UnicodeAttribute(attr_name="hostKey")
+    start_key = UnicodeAttribute(attr_name="startKey")
+    end_min = NumberAttribute(attr_name="endMin")
+    event_type_id = NumberAttribute(attr_name="eventTypeId")
 
 
 class HostBookingItem(Item, discriminator="host_booking"):
@@ -310,4 +380,36 @@ def user_pk(user_id: int) -> str:
 
 def minute_key(minutes: int) -> str:
     return f"{minutes:010d}"
+
+
+# -- listing index keys ---------------------------------------------------------------------------------------------
+LISTING_SHARDS = 4  # ByStart partitions: every booking in one would make one hot partition of the whole service
+
+
+def start_key(start_min: int, uid: str) -> str:
+    """The sort key of every listing index: unique per booking, ordered by start."""
+    return f"{minute_key(start_min)}#{uid}"
+
+
+def host_key(host_id: int) -> str:
+    return f"HOST#{host_id}"
+
+
+def attendee_key(email: str) -> str:
+    """The attendee path's key: the address as given, in lower case (a listing matches the mailbox exactly)."""
+    return email.strip().lower()
+
+
+def type_key(event_type_id: int) -> str:
+    return f"TYPE#{event_type_id}"
+
+
+def shard_key(uid: str) -> str:
+    import zlib
+
+    return f"SHARD#{zlib.crc32(uid.encode()) % LISTING_SHARDS}"
+
+
+def shard_keys() -> list[str]:
+    return [f"SHARD#{shard}" for shard in range(LISTING_SHARDS)]
 

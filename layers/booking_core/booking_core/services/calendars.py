@@ -157,7 +157,8 @@ class CalendarSync:
         previous = self.store.get_booking(previous_uid) if previous_uid else None
         if record is None or record.calendar_event is not None:
             return False  # moved already (a redelivery), or the meeting step moved the event it shares with it
-        event = previous.calendar_event if previous else None
+        # a booking its host sent back was removed from the calendar when it was cancelled: the new one is new
+        event = previous.calendar_event if previous and not previous.reschedule_requested else None
         if event is None:
             return self.created(booking_uid)
         stored = self.connections.get(record.organizer.id, event.connection_id) if record.organizer.id else None
@@ -177,7 +178,36 @@ class CalendarSync:
             return False  # nothing written, or a seat left a booking that goes on
         return self._delete(record)
 
-    def _delete(self, record: BookingRecord) -> bool:
+    def updated(self, booking_uid: str) -> bool:
+        """Guests or location changed: the same event, with its new details and a higher SEQUENCE."""
+        record = self.store.get_booking(booking_uid)
+        if record is None or record.status != "accepted":
+            return False
+        event = record.calendar_event
+        if event is None:
+            return self.created(booking_uid)  # written by now, if a destination calendar is connected
+        stored = self.connections.get(record.organizer.id, event.connection_id)
+        if stored is None:
+            return False  # the connection is gone with its calendar
+        provider_for(event.provider).update_event(self._credentials(stored), event.calendar_id,
+                                                  EventRef(event.external_id, calendar_uid(record)), record,
+                                                  calendar_uid(record), record.ical_sequence)
+        return True
+
+    def reassigned(self, booking_uid: str, previous_organizer_id: int) -> bool:
+        """Another host: when the organizer changed, the event leaves the previous organizer's calendar and is
+        written to the new one's destination calendar; otherwise the organizer's event is updated (its hosts)."""
+        record = self.store.get_booking(booking_uid)
+        if record is None:
+            return False
+        event = record.calendar_event
+        if event is not None and record.organizer.id != previous_organizer_id:
+            self._delete(record, organizer_id=previous_organizer_id)
+            self._forget(booking_uid)
+            return self.created(booking_uid)
+        return self.updated(booking_uid)
+
+    def _delete(self, record: BookingRecord, organizer_id: int | None = None) -> bool:
         event = record.calendar_event
         if event is None:
             return False
@@ -185,7 +215,7 @@ class CalendarSync:
         if meeting is not None and (meeting.connection_id, meeting.external_id) == (event.connection_id,
                                                                                     event.external_id):
             return False  # the meeting's own event: the meeting step removes it
-        stored = self.connections.get(record.organizer.id, event.connection_id)
+        stored = self.connections.get(organizer_id or record.organizer.id, event.connection_id)
         if stored is None:
             return False  # the connection is gone with its calendar
         creds = self._credentials(stored)
@@ -193,7 +223,11 @@ class CalendarSync:
                                                   EventRef(event.external_id, calendar_uid(record)))
         return True
 
-    def _remember(self, booking_uid: str, event: CalendarEvent) -> None:
+    def _forget(self, booking_uid: str) -> None:
+        """The event is gone from the calendar it was in: the booking no longer points at it."""
+        self._remember(booking_uid, None)
+
+    def _remember(self, booking_uid: str, event: CalendarEvent | None) -> None:
         """Store where the event is, and show it in the booking's references (the meeting's kept)."""
         for _ in range(3):
             record = self.store.get_booking(booking_uid)
@@ -201,8 +235,9 @@ class CalendarSync:
                 return
             updated = record.model_copy(deep=True)
             updated.calendar_event = event
-            updated.references = [r for r in (record.references or []) if r.type not in CALENDAR_REFERENCES] + [
-                Reference(type=CALENDAR_REFERENCE_TYPE[event.provider], uid=event.external_id)]
+            updated.references = [r for r in (record.references or []) if r.type not in CALENDAR_REFERENCES] + (
+                [Reference(type=CALENDAR_REFERENCE_TYPE[event.provider], uid=event.external_id)] if event else []
+            ) or None
             key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
             try:
                 self.store.write(BookingWrite(changes=[StatusChange(

@@ -1,5 +1,6 @@
-"""Booking changes after creation: cancel, host confirm / decline, payment completed. Each is one transaction that
-also writes its event to the outbox."""
+"""Booking changes after creation: cancel (one booking, one seat, or a recurring series from one occurrence on),
+the host's request to reschedule, host confirm / decline, payment completed. Each is one transaction that also writes
+its events to the outbox."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from booking_core.concurrency import gather
-from booking_core.domain.bookings import BookingRecord, CancelInput, is_active
+from booking_core.domain.bookings import BookingRecord, CancelInput, RequestRescheduleInput, is_active
 from booking_core.errors import DomainError, not_found
 from booking_core.events.contracts import EventContext, new_event
 from booking_core.observability import count, logger, mask_uid
@@ -16,6 +17,7 @@ from booking_core.domain.seats import host_view, seated_view
 from booking_core.pipeline.creation import release_of
 from booking_core.pipeline.enrichment import booker_key
 from booking_core.ports import (
+    BookingListing,
     BookingStore,
     BookingWrite,
     LimitDelta,
@@ -25,6 +27,7 @@ from booking_core.ports import (
     SeatSlot,
     StaleBooking,
     StatusChange,
+    TransactionTooLarge,
     WriteContention,
 )
 from booking_core.timeutil import to_minutes
@@ -39,6 +42,9 @@ def _commit(store: BookingStore, plan: BookingWrite, what: str) -> None:
         store.write(plan)
     except (StaleBooking, WriteContention) as exc:
         raise DomainError("conflict_error", f"the booking changed while it was being {what}; try again") from exc
+    except TransactionTooLarge as exc:
+        raise DomainError("request_body_invalid_error", f"this change needs more than one transaction holds: make it "
+                          "in smaller steps", {"errors": [{"field": "body", "message": str(exc)}]}) from exc
     count("BookingChanges", action=what)
 
 
@@ -48,10 +54,12 @@ def _undo_round_robin(record: BookingRecord, plan: BookingWrite) -> None:
 
 
 def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_host: bool = False,
-           admit: Callable[[], None] | None = None) -> dict[str, Any]:
+           admit: Callable[[], None] | None = None,
+           listing: BookingListing | None = None) -> dict[str, Any] | list[dict[str, Any]]:
     """Cancel a booking (its slot is free at once) or, with seatUid, only that seat. Cancelling every seat of a
-    seated booking is the host's decision (`by_host`: the admin key), never one seat holder's. `admit` (the per-IP
-    abuse check) runs beside the first read."""
+    seated booking is the host's decision (`by_host`: the admin key), never one seat holder's. With
+    cancelSubsequentBookings an occurrence of a recurring series is cancelled with every later one (`listing` reads
+    the series), answered with the array of them. `admit` (the per-IP abuse check) runs beside the first read."""
     record, seats, *_ = gather([lambda: store.get_booking(uid), lambda: store.seats(uid), *([admit] if admit else [])])
     if record is None:
         raise not_found("booking_not_found_error", "booking")
@@ -60,6 +68,8 @@ def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_h
     if record.is_seated and not by_host:
         raise DomainError("forbidden_error", "a seat holder cancels their own seat (seatUid); only the host cancels "
                                              "the whole booking")
+    if data.cancel_subsequent_bookings and record.recurring_booking_uid and listing is not None:
+        return _cancel_series(store, listing, record, data, now, by_host)
     if not is_active(record.status):
         return (host_view(record, seats) if record.is_seated else record).public()  # nothing changes, no event
     updated = record.model_copy(deep=True)
@@ -83,6 +93,70 @@ def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_h
 def limit_deltas_for_release(record: BookingRecord) -> list[LimitDelta]:
     """Booking-limit counters give back this booking's place."""
     return [LimitDelta(key, -1, -record.duration) for key in record.limit_keys]
+
+
+def _cancel_series(store: BookingStore, listing: BookingListing, record: BookingRecord, data: CancelInput,
+                   now: datetime, by_host: bool) -> list[dict[str, Any]]:
+    """This occurrence and every later accepted or pending one of its series, in one transaction with one
+    bookingCancelled each. A series has at most 24 occurrences, and its creation wrote all of them with their locks
+    in one transaction, so cancelling part of it fits one too (what does not fit is refused, nothing written)."""
+    assert record.recurring_booking_uid is not None
+    found = {o.uid: o for o in listing.series(record.recurring_booking_uid, from_min=to_minutes(record.start),
+                                              active_only=True) if o.start >= record.start}
+    found.pop(record.uid, None)
+    targets = sorted([*([record] if is_active(record.status) else []), *found.values()], key=lambda o: o.start)
+    if not targets:
+        return [record.public()]
+    plan = BookingWrite()
+    counters: dict[str, list[int]] = {}
+    turns: dict[tuple[int, str, int], int] = {}
+    cancelled = []
+    for occurrence in targets:
+        updated = occurrence.model_copy(deep=True)
+        updated.status, updated.cancellation_reason, updated.updated_at = "cancelled", data.cancellation_reason, now
+        updated.ical_sequence += 1
+        plan.releases.append(release_of(occurrence, updated, _key(occurrence)))
+        plan.events.append(new_event("bookingCancelled", updated, occurred_at=now,
+                                     context=EventContext(triggered_by="host" if by_host else "booker")))
+        for delta in limit_deltas_for_release(occurrence):
+            counters.setdefault(delta.key, [0, 0])
+            counters[delta.key][0] += delta.count
+            counters[delta.key][1] += delta.minutes
+        if occurrence.round_robin_key:
+            turns[occurrence.round_robin_key] = turns.get(occurrence.round_robin_key, 0) - 1
+        cancelled.append(updated)
+    plan.limits = [LimitDelta(key, count, minutes) for key, (count, minutes) in counters.items()]
+    plan.round_robin = [RoundRobinIncrement(*key, delta=delta) for key, delta in turns.items()]
+    _commit(store, plan, "cancelled")
+    logger.info("series cancelled", extra={"booking_uid": mask_uid(record.uid), "occurrences": len(cancelled)})
+    return [updated.public() for updated in cancelled]
+
+
+def request_reschedule(store: BookingStore, uid: str, data: RequestRescheduleInput, now: datetime) -> dict[str, Any]:
+    """The host asks the booker to pick another time: the booking is cancelled with rescheduleRequested (its slot
+    is free at once) and the booker may then reschedule it, once. A repeat answers with it, unchanged."""
+    record = store.get_booking(uid)
+    if record is None:
+        raise not_found("booking_not_found_error", "booking")
+    if record.is_seated:
+        raise DomainError("request_body_invalid_error", "a seated booking is rescheduled seat by seat: each attendee "
+                          "moves their own seat", {"errors": [{"field": "uid", "message": "a seated booking"}]})
+    if record.reschedule_requested and record.status == "cancelled":
+        return record.public()
+    if not is_active(record.status):
+        raise DomainError("conflict_error", f"only accepted or pending bookings can be sent back to the booker "
+                                            f"(this one is {record.status})")
+    updated = record.model_copy(deep=True)
+    updated.status, updated.cancellation_reason, updated.updated_at = "cancelled", data.reason, now
+    updated.reschedule_requested = True
+    updated.ical_sequence += 1
+    plan = BookingWrite(releases=[release_of(record, updated, _key(record))], limits=limit_deltas_for_release(record),
+                        events=[new_event("bookingCancelled", updated, occurred_at=now,
+                                          context=EventContext(triggered_by="host"))])
+    _undo_round_robin(record, plan)
+    _commit(store, plan, "sent back for rescheduling")
+    logger.info("reschedule requested", extra={"booking_uid": mask_uid(uid)})
+    return updated.public()
 
 
 def _cancel_seat(store: BookingStore, record: BookingRecord, seats: list, data: CancelInput, now: datetime) -> dict[str, Any]:

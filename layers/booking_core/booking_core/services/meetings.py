@@ -128,7 +128,8 @@ class MeetingSync:
         previous = self.store.get_booking(previous_uid) if previous_uid else None
         if record is None or record.online_meeting is not None:
             return False
-        old = previous.online_meeting if previous else None
+        # a booking its host sent back lost its meeting when it was cancelled: the new one gets a new meeting
+        old = previous.online_meeting if previous and not previous.reschedule_requested else None
         if old is None:
             return self.created(booking_uid, cause)
         assert previous is not None
@@ -148,6 +149,30 @@ class MeetingSync:
         if record is None or is_active(record.status) or record.online_meeting is None:
             return False  # nothing made, or a seat left a booking that goes on
         return self._delete(record.organizer.id, record.online_meeting)
+
+    def reassigned(self, booking_uid: str, previous_organizer_id: int, cause: BookingEvent) -> bool:
+        """Another organizer: their own meeting is made and the previous organizer's is deleted. Another co-host
+        changes nothing here."""
+        record = self.store.get_booking(booking_uid)
+        if record is None:
+            return False
+        online = record.online_meeting
+        if online is not None and record.organizer.id != previous_organizer_id:
+            self._delete(previous_organizer_id, online)
+            self._forget(booking_uid, online)
+        return self.created(booking_uid, cause)
+
+    def updated(self, booking_uid: str, cause: BookingEvent) -> bool:
+        """The location changed: a meeting made for the old one is deleted; a meeting app now chosen gets its
+        meeting."""
+        record = self.store.get_booking(booking_uid)
+        if record is None:
+            return False
+        online = record.online_meeting
+        if online is not None and record.meeting_app != online.app:
+            self._delete(record.organizer.id, online)
+            self._forget(booking_uid, online)
+        return self.created(booking_uid, cause)
 
     # -- helpers --------------------------------------------------------------------------------------------------
     def _delete(self, organizer_id: int, online: OnlineMeeting) -> bool:
@@ -200,6 +225,32 @@ class MeetingSync:
                 self.store.write(BookingWrite(changes=[StatusChange(
                     updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)],
                     events=events))
+                return
+            except StaleBooking:
+                continue
+
+    def _forget(self, booking_uid: str, online: OnlineMeeting) -> None:
+        """The meeting is deleted: the booking no longer carries it, its reference, or the calendar event it was."""
+        spec = APPS[online.app]
+        for _ in range(3):
+            record = self.store.get_booking(booking_uid)
+            if record is None or record.online_meeting != online:
+                return
+            updated = record.model_copy(deep=True)
+            updated.online_meeting = None
+            shared = record.calendar_event is not None and (record.calendar_event.connection_id,
+                                                            record.calendar_event.external_id) == (
+                online.connection_id, online.external_id)
+            if shared:
+                updated.calendar_event = None
+            updated.references = [r for r in record.references or [] if r.type != spec.reference_type and not (
+                shared and r.type in CALENDAR_REFERENCES)] or None
+            if record.meeting_url == online.join_url:
+                updated.meeting_url = None
+            key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
+            try:
+                self.store.write(BookingWrite(changes=[StatusChange(
+                    updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)]))
                 return
             except StaleBooking:
                 continue

@@ -8,7 +8,7 @@ from typing import Any
 
 from booking_core import clock, jobs, meeting_wait
 from booking_core.domain.bookings import Booking, BookingRecord
-from booking_core.emails import recipients_for, render, to_mime
+from booking_core.emails import Recipient, recipients_for, render, to_mime
 from booking_core.emails.render import Kind
 from booking_core.events.contracts import BookingEvent, ScheduledEvent
 from booking_core.observability import count, logger, mask_email, mask_uid
@@ -51,17 +51,40 @@ class NotificationService:
 
     def email(self, kind: Kind, booking: Booking, previous: Booking | None = None, reason: str | None = None,
               attendees_only: bool = False) -> int:
-        sent = 0
-        for recipient in recipients_for(booking, kind):
-            if attendees_only and recipient.role != "attendee":
-                continue
+        people = [r for r in recipients_for(booking, kind) if not attendees_only or r.role == "attendee"]
+        return self.send(kind, booking, people, previous=previous, reason=reason)
+
+    def send(self, kind: Kind, booking: Booking, people: list[Recipient], previous: Booking | None = None,
+             reason: str | None = None) -> int:
+        for recipient in people:
             message = render(kind, booking, recipient, previous=previous, reason=reason)
             self.mailer.send(to_mime(message, self.sender()), message.to)
-            sent += 1
-        count("EmailsSent", sent, kind=kind)
-        logger.info("emails sent", extra={"kind": kind, "booking_uid": mask_uid(booking.uid), "count": sent,
-                                          "to": [mask_email(r.email) for r in recipients_for(booking, kind)]})
-        return sent
+        count("EmailsSent", len(people), kind=kind)
+        logger.info("emails sent", extra={"kind": kind, "booking_uid": mask_uid(booking.uid), "count": len(people),
+                                          "to": [mask_email(r.email) for r in people]})
+        return len(people)
+
+    def updated(self, booking: Booking, previous: Booking | None) -> int:
+        """Guests or location changed: guests new on the booking get the invitation, everyone else the update."""
+        before = {guest.lower() for guest in previous.guests} if isinstance(previous, Booking) else set()
+        new = {guest.lower() for guest in booking.guests} - before if previous is not None else set()
+        everyone = recipients_for(booking, "updated")
+        invited = [r for r in everyone if r.email.lower() in new]
+        return (self.send("invited", booking, invited)
+                + self.send("updated", booking, [r for r in everyone if r.email.lower() not in new]))
+
+    def reassigned(self, booking: Booking, previous: Booking | None) -> int:
+        """Another host: the new host gets "new booking", the host who left "reassigned" (the event leaves their
+        calendar), the attendees and the hosts who stay the update."""
+        before = {host.id: host for host in previous.hosts} if isinstance(previous, Booking) else {}
+        now = {host.id for host in booking.hosts}
+        joined = {host.email.lower() for host in booking.hosts if host.id not in before}
+        everyone = recipients_for(booking, "updated")
+        left = [Recipient(host.email, host.name, host.time_zone, "organizer") for host_id, host in before.items()
+                if host_id not in now]
+        return (self.send("confirmed", booking, [r for r in everyone if r.email.lower() in joined])
+                + self.send("reassigned", booking, left)
+                + self.send("updated", booking, [r for r in everyone if r.email.lower() not in joined]))
 
     # -- the email about an accepted or moved booking, held for its meeting link ---------------------------------------
     def announce(self, event: BookingEvent) -> bool:
@@ -95,9 +118,14 @@ class NotificationService:
 
     def _announce_now(self, event: BookingEvent) -> None:
         detail = event.detail
+        previous = detail.previous_booking if isinstance(detail.previous_booking, Booking) else None
         if event.detail_type == "bookingRescheduled":
             self.email("rescheduled", detail.booking, previous=detail.previous_booking,
                        reason=detail.booking.rescheduling_reason)
+        elif event.detail_type == "bookingUpdated":
+            self.updated(detail.booking, previous)
+        elif event.detail_type == "bookingReassigned":
+            self.reassigned(detail.booking, previous)
         else:
             self.email("confirmed", detail.booking)
 

@@ -106,7 +106,7 @@ class WebhookService:
         when the link comes or the bounded wait ends (`meeting_wait`): a job on the delivery queue holds it."""
         booking = event.detail.booking
         if meeting_wait.awaits_link(booking) and self._subscribers(
-                TRIGGERS[event.detail_type], booking.event_type_id, [host.id for host in booking.hosts]):
+                TRIGGERS[event.detail_type], booking.event_type_id, _host_ids(event)):
             job, delay = meeting_wait.hold(event, now)
             self.enqueue(job, delay)
             logger.info("webhooks held for the meeting link", extra={"booking_uid": booking.uid, "seconds": delay})
@@ -123,7 +123,7 @@ class WebhookService:
         """Record one delivery per matching subscription and trigger, and queue its first attempt."""
         trigger = TRIGGERS[event.detail_type]
         booking = event.detail.booking
-        subscribers = self._subscribers(trigger, booking.event_type_id, [host.id for host in booking.hosts])
+        subscribers = self._subscribers(trigger, booking.event_type_id, _host_ids(event))
         body = None
         for webhook in subscribers:
             body = body or to_json(build_payload(trigger, event, created_at=now))
@@ -197,6 +197,17 @@ class WebhookService:
             delay = transport.backoff_delays(max_attempts(), backoff_base())[attempt - 1]
             self.enqueue({**job, "attempt": attempt + 1}, int(min(delay, 900)))
         return status
+
+
+def _host_ids(event: BookingEvent) -> list[int]:
+    """Whose host-scoped subscriptions an event reaches: the booking's hosts, and for a reassignment also the host
+    who left it (they were a host of this booking until now)."""
+    hosts = [host.id for host in event.detail.booking.hosts]
+    previous = event.detail.previous_booking
+    if event.detail_type == "bookingReassigned" and previous is not None:
+        before = previous.hosts if hasattr(previous, "hosts") else [previous.organizer] if previous.organizer else []
+        hosts += [host.id for host in before if host.id not in hosts]
+    return hosts
 
 
 def send_job(job: dict[str, Any], delay_seconds: int) -> None:

@@ -31,7 +31,11 @@ TRIGGERS: Final[dict[str, str]] = {
     "bookingRejected": "BOOKING_REJECTED",
     "bookingRescheduled": "BOOKING_RESCHEDULED",
     "bookingCancelled": "BOOKING_CANCELLED",
+    "bookingNoShowUpdated": "BOOKING_NO_SHOW_UPDATED",
+    "bookingReassigned": "BOOKING_REASSIGNED",
+    "bookingUpdated": "BOOKING_UPDATED",
 }
+NO_SHOW_TRIGGER: Final = "BOOKING_NO_SHOW_UPDATED"
 MEETING_TRIGGERS: Final[tuple[str, ...]] = ("MEETING_STARTED", "MEETING_ENDED")
 OOO_TRIGGER: Final = "OOO_CREATED"  # outOfOfficeCreated
 
@@ -85,15 +89,26 @@ def _responses(booking: Booking) -> dict[str, Any]:
     if booking.rescheduling_reason:
         responses["rescheduleReason"] = {"label": _SYSTEM_LABELS["rescheduleReason"],
                                          "value": booking.rescheduling_reason}
+    custom = _user_fields(booking)
     for key, value in booking.booking_fields_responses.items():
         if key not in responses:
-            responses[key] = {"label": _SYSTEM_LABELS.get(key, key), "value": value}
+            responses[key] = custom.get(key) or {"label": _SYSTEM_LABELS.get(key, key), "value": value}
     return responses
 
 
 def _user_fields(booking: Booking) -> dict[str, Any]:
-    return {key: {"label": key, "value": value} for key, value in booking.booking_fields_responses.items()
-            if key not in _SYSTEM_LABELS}
+    """The answers to the type's own questions, {slug: {label, value}} with the labels the booking was made with
+    (the slug where the type declared none); hidden fields say so (`isHidden`), as cal.com marks them."""
+    labels = {field.slug: field for field in getattr(booking, "booking_fields", None) or []}
+    out: dict[str, Any] = {}
+    for key, value in booking.booking_fields_responses.items():
+        if key in _SYSTEM_LABELS and key not in labels:
+            continue
+        field = labels.get(key)
+        out[key] = {"label": field.label if field else key, "value": value}
+        if field is not None and field.hidden:
+            out[key]["isHidden"] = True
+    return out
 
 
 def _default_price(booking: EventBooking | BookingRecord) -> tuple[int | None, str | None]:
@@ -147,6 +162,23 @@ def booking_payload(booking: EventBooking | BookingRecord, price: int | None | _
         payload["rejectionReason"] = booking.cancellation_reason  # the host's decline reason (cal.com's name)
     if booking.seat_uid:
         payload["seatUid"] = booking.seat_uid
+    if booking.reschedule_requested:
+        payload["rescheduleRequested"] = True
+    return payload
+
+
+def no_show_payload(event: BookingEvent) -> dict[str, Any]:
+    """BOOKING_NO_SHOW_UPDATED as cal.com sends it: the booking, the attendees the request named with their new
+    flag, the host when it named the host, and a sentence saying what changed."""
+    booking = event.detail.booking
+    change = event.detail.context.no_show
+    attendees = [{"email": a.email, "noShow": a.no_show} for a in (change.attendees if change else [])]
+    payload: dict[str, Any] = {"bookingUid": booking.uid, "bookingId": booking.id, "attendees": attendees}
+    parts = [f"{a['email']} marked as {'no-show' if a['noShow'] else 'present'}" for a in attendees]
+    if change is not None and change.host is not None:
+        payload["host"] = {"email": booking.organizer.email, "noShow": change.host}
+        parts.insert(0, f"host marked as {'no-show' if change.host else 'present'}")
+    payload["message"] = "; ".join(parts) or "no-show updated"
     return payload
 
 
@@ -156,8 +188,12 @@ def build_payload(trigger: str, event: BookingEvent, *, price: int | None | _Uns
     (`event.detail.previous_booking`)."""
     if trigger not in TRIGGERS.values():
         raise ValueError(f"{trigger!r} is not a booking-change trigger")
+    if trigger == NO_SHOW_TRIGGER:
+        return {"triggerEvent": trigger, "createdAt": iso_z(created_at), "payload": no_show_payload(event)}
     booking = event.detail.booking
     payload = booking_payload(booking, price, currency)
+    if trigger == "BOOKING_REASSIGNED" and event.detail.context.reassign_reason:
+        payload["reassignReason"] = event.detail.context.reassign_reason
     previous = event.detail.previous_booking
     if trigger == "BOOKING_RESCHEDULED" and previous is not None:
         payload.update(
