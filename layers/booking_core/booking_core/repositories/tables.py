@@ -47,10 +47,10 @@ A user's configuration (profile, schedules, calendar connections, out-of-office 
 one Query loads it; their bookings, reservation holds and locks sit beside it in the same partition, so a host's busy
 time over a window is one Query too.
 
-Slot reservations (written by repositories/bookings.py): a reservation holds the same lock items a booking of its slot would
-(`reservationUid` and `expiresAt` instead of `bookingUid`) and one hold item per host in the host-booking range, which
-the availability Query reads like a booking until `expiresAt`. Lock conditions accept a lock whose `expiresAt` has
-passed, so an expired reservation frees its slot by itself; TTL only tidies.
+Slot reservations (written by repositories/bookings.py): a reservation holds the same lock items a booking of its
+slot would (`reservationUid` and `expiresAt` instead of `bookingUid`) and one hold item per host in the host-booking
+range, which the availability Query reads like a booking until `expiresAt`. Lock conditions accept a lock whose
+`expiresAt` has passed, so an expired reservation frees its slot by itself; TTL only tidies.
 
 Secondary indexes (listing bookings, `GET /v2/bookings`): every one is sorted by `startKey` = <startMin:010>#<uid>
 (unique per booking, so a position in any of them is one string) and projects `status`, `endMin`, `eventTypeId`,
