@@ -233,3 +233,59 @@ def test_after_a_race_for_one_slot_later_bookings_still_reach_the_bus(api, bus, 
     cancelled = [e["detail"]["booking"]["uid"] for e in published if e["detail-type"] == "bookingCancelled"]
     assert set(later) <= set(created) and len(created) == len(set(created)) == 4  # the race's winner and 3 later
     assert cancelled == [uid]
+
+
+# -- EventBridge target messages and SQS receives ------------------------------------------------------------------
+@pytest.fixture
+def rule_queue(aws):
+    """A bus of its own with a rule sending every event to a queue."""
+    name = f"workaround-{uuid.uuid4().hex[:8]}"
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name=name)
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=name, EventBusName=name, EventPattern=json.dumps({"source": ["workaround"]}))
+    events.put_targets(Rule=name, EventBusName=name, Targets=[{"Id": "queue", "Arn": arn}])
+    yield name, url
+    events.remove_targets(Rule=name, EventBusName=name, Ids=["queue"])
+    events.delete_rule(Name=name, EventBusName=name)
+    events.delete_event_bus(Name=name)
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_event_target_messages_compile_their_paths_once_and_keep_moto_s_envelope(rule_queue, monkeypatch):
+    import jsonpath_ng.ext
+
+    bus, url = rule_queue
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+
+    def put(number: int) -> None:
+        events.put_events(Entries=[{"EventBusName": bus, "Source": "workaround", "DetailType": "tested",
+                                    "Detail": json.dumps({"n": number})}])
+
+    put(1)  # compiles what it needs (if nothing before did)
+    compiled: list[str] = []
+    original = jsonpath_ng.ext.parse
+    monkeypatch.setattr(jsonpath_ng.ext, "parse", lambda text: compiled.append(text) or original(text))
+    put(2)
+    assert compiled == []  # moto 5.2.5 compiled eight JSONPath expressions per rule target and event
+    bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    assert sorted(body["detail"]["n"] for body in bodies) == [1, 2]
+    assert {body["detail-type"] for body in bodies} == {"tested"} and {body["source"] for body in bodies} == {"workaround"}
+    assert all(set(body) == {"id", "time", "version", "detail-type", "source", "region", "resources", "detail"}
+               for body in bodies)  # moto's envelope, without `account`, as before
+
+
+def test_receiving_a_message_does_not_count_the_queue(rule_queue, monkeypatch):
+    from moto.sqs.models import Queue
+
+    _, url = rule_queue
+    sqs = boto3.client("sqs")
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(10)])
+
+    def counted(_: Any) -> dict[str, Any]:
+        raise AssertionError("all the queue's attributes were computed (messages counted) to receive one")
+
+    monkeypatch.setattr(Queue, "attributes", property(counted))  # moto 5.2.5 did so twice per message received
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in received) == sorted(f"m{i}" for i in range(10))
