@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime
 from typing import Any
 
+from booking_core import clock
 from booking_core.calendars.base import (
     BusyInterval,
     CalendarAuthError,
@@ -79,12 +79,12 @@ class GoogleCalendarProvider:
         if status != 200 or not body or "access_token" not in body:
             raise CalendarAuthError(f"token refresh refused ({status})")
         creds.update(accessToken=body["access_token"],
-                     expiresAt=int(time.time()) + int(body.get("expires_in", 3600)),
+                     expiresAt=int(clock.epoch_seconds()) + int(body.get("expires_in", 3600)),
                      **({"refreshToken": body["refresh_token"]} if body.get("refresh_token") else {}))
 
     def _call(self, creds: Credentials, method: str, path: str, body: Any = None, query: dict[str, str] | None = None,
               timeout: float | None = None, ok: tuple[int, ...] = (200, 204)) -> tuple[int, Any]:
-        if _expires_at(creds.values) <= time.time() + 60:
+        if _expires_at(creds.values) <= clock.epoch_seconds() + 60:
             self._refresh(creds)
         url = self.base_url + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
         for attempt in range(2):
