@@ -62,11 +62,11 @@ class StackProcess:
     """`python -m local` as a child process. Its output is drained as it comes (an unread pipe would fill up and
     block the stack's logging threads) and kept for the assertions."""
 
-    def __init__(self, sigint_ignored: bool = False) -> None:
+    def __init__(self, sigint_ignored: bool = False, environment: dict[str, str] | None = None) -> None:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith((
-            "AWS_", "TABLE_", "OUTBOX_", "IDEMPOTENCY_", "EVENT_BUS", "ADMIN_", "BOOKER_", "POWERTOOLS_"))}
-        env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1"})
+            "AWS_", "TABLE_", "OUTBOX_", "IDEMPOTENCY_", "EVENT_BUS", "ADMIN_", "BOOKER_", "POWERTOOLS_", "API_STAGE"))}
+        env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1", **(environment or {})})
         self.process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True,
                                         # as a shell starts a background job: SIGINT ignored
