@@ -1,7 +1,7 @@
 """`make bench` (python -m tests.bench): measures, prints a report, and ends with one machine-readable line:
 
     bench: single_rt=<n> rr_rt=<n> import_ratio=<x.xx> slots_cpu_ms=<y.y> reschedule_rt=<n> seat_open_rt=<n>
-           seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n>
+           seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> growth_ratio=<x.xx>
 
 1. AWS calls by operation and SEQUENTIAL round trips on the booker's critical path, for a single-host booking and a
    round-robin booking over 3 hosts, through the real booking_api handler against the serial moto server provisioned
@@ -14,6 +14,8 @@
    no other thread of this process works during a request. Median of 20 warm requests, no injected latency.
 3. Slot computation CPU on already-loaded data, no AWS (slots.py).
 4. Cold-start import time of booking_api against boto3 + a DynamoDB client, fresh interpreters (imports.py).
+5. Booking latency as data grows: 5,000 bookings through the real handler against the serial moto server, the median
+   of each hundred (growth.py; a few minutes).
 Nothing here asserts a figure: targets are printed as PASS / MISS.
 """
 
@@ -24,7 +26,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.bench import test_env
+from tests.bench import growth, test_env
 from tests.bench.flows import CPU_SAMPLES, LATENCY_SECONDS, Flows
 from tests.bench.recorder import Recorder, by_operation, by_round, sequential_round_trips
 from tests.bench.stack import booking_api, moto_subprocess
@@ -51,17 +53,40 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def print_growth(grown: growth.Growth, line: str) -> None:
+    rows = grown.rows
+    print(f"\n5. Booking latency as data grows: {len(rows) * growth.PER_ROW:,} bookings, {growth.HOSTS} hosts booked "
+          f"{len(growth.HOURS)} a day, day after day; no injected latency ({grown.seconds:.0f} s)")
+    print(line)
+    print(f"{'bookings':>13}  {'wall, median':>12}  {'CPU per booking':>15}   (handler + moto processes)")
+    shown = sorted({0, *range(4, len(rows), 5), len(rows) - 1})
+    for index in shown:
+        row = rows[index]
+        first, last = index * growth.PER_ROW + 1, (index + 1) * growth.PER_ROW
+        print(f"{first:>6}-{last:<6} {row.wall_ms:>9.1f} ms {row.cpu_ms:>12.1f} ms")
+    cpu = [row.cpu_ms for row in rows]
+    print(f"every hundred: CPU per booking {min(cpu):.1f}-{max(cpu):.1f} ms (it follows the week: a host's Monday "
+          "has fewer neighbouring bookings to read than its Friday)")
+    print(f"same booking on {growth.PROBE_HOSTS} new hosts before and after, table {grown.items_before:,} -> "
+          f"{grown.items:,} items: wall {grown.probe_before.wall_ms:.1f} -> {grown.probe_after.wall_ms:.1f} ms, "
+          f"CPU {grown.probe_before.cpu_ms:.1f} -> {grown.probe_after.cpu_ms:.1f} ms")
+    ratio = grown.ratio("cpu_ms")
+    print(f"last hundred / first hundred: CPU {ratio:.2f}x, wall {grown.ratio('wall_ms'):.2f}x   target <= 2 (CPU; wall "
+          f"moves with the shared machine's load)   {verdict(ratio <= 2)}")
+
+
 def main() -> int:
     recorder = Recorder()
     recorder.install()
-    with moto_subprocess(test_env.MOTO_PORT), quiet_stdout():
+    with moto_subprocess(test_env.MOTO_PORT) as moto, quiet_stdout():
         api, handler = booking_api(recorder)
         flows = Flows(api, handler, recorder)
         results = flows.run()
         others = flows.other_paths()
         calendar_invocation, calendar_calls, calendar_rounds = flows.calendar_round()
         others["round robin, 3 hosts with Google calendars"] = calendar_invocation
-    all_operations = recorder.operations()
+        all_operations = recorder.operations()
+        grown = growth.measure(api, handler, moto.pid)
 
     from tests.bench import imports, slots  # booking_core is importable now (the layer is on sys.path)
 
@@ -126,6 +151,7 @@ def main() -> int:
     worst = max(sequential_round_trips(others[name].calls) for name in others if "Idempotency" not in name)
     print(f"worst booking flow (reschedules and seats included, without Idempotency-Key): {worst} sequential round "
           f"trips   target <= 5   {verdict(worst <= 5)}")
+    print_growth(grown, line)
     keys = {
         "single_rt": single_rt,
         "rr_rt": rr_rt,
@@ -136,6 +162,7 @@ def main() -> int:
         "seat_join_rt": sequential_round_trips(others["seated booking, joining attendee"].calls),
         "seat_reschedule_rt": sequential_round_trips(others["reschedule, one seat"].calls),
         "calendar_rounds": calendar_rounds,
+        "growth_ratio": f"{grown.ratio('cpu_ms'):.2f}",
     }
     print("bench: " + " ".join(f"{key}={value}" for key, value in keys.items()))
     return 0
