@@ -90,21 +90,17 @@ class LocalStack:
 
         self.moto.start()
         prepare_environment(self.moto.url, self.stack)
-        from booking_core.events.contracts import EVENT_SOURCE, SCHEDULER_SOURCE  # the layer is on the path now
-
-        from local.moments import SchedulerClock
+        from local.moments import SchedulerClock  # imports the layer, on the path from here on
 
         session = boto3.session.Session()
         provision(self.stack, session)
         sqs, events = session.client("sqs"), session.client("events")
 
-        # A local-only tap: every bus event (the service's and the scheduler's moments), in publish order, for
-        # GET /_local/events.
+        # A local-only tap: every bus event, in publish order, for GET /_local/events.
         tap_url = sqs.create_queue(QueueName="local-tap")["QueueUrl"]
         tap_arn = sqs.get_queue_attributes(QueueUrl=tap_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         bus = os.environ["EVENT_BUS_NAME"]
-        sources = [EVENT_SOURCE, SCHEDULER_SOURCE]
-        events.put_rule(Name="local-tap", EventBusName=bus, EventPattern=json.dumps({"source": sources}))
+        events.put_rule(Name="local-tap", EventBusName=bus, EventPattern=json.dumps({"source": ["booking-service"]}))
         events.put_targets(Rule="local-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": tap_arn}])
         self.tap = EventTap(sqs, tap_url)
         self.loops.append(self.tap)
