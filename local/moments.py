@@ -88,7 +88,8 @@ class SchedulerClock:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         from aws_lambda_powertools.logging import Logger
