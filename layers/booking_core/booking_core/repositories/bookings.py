@@ -11,6 +11,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from booking_core import clock
 from booking_core.concurrency import gather
 from booking_core.config import MAX_BOOKING_MINUTES, MAX_TRANSACTION_ITEMS
 from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
@@ -527,7 +528,7 @@ class _Operations:
         for event in plan.events:
             ops.outbox.append(_Op("put", OutboxItem(event.event_id, detail_type=event.detail_type,
                                                     detail=event.detail_json, created_at=event.created_at,
-                                                    expires_at=int(time.time()) + OUTBOX_RETENTION_SECONDS),
+                                                    expires_at=int(clock.epoch_seconds()) + OUTBOX_RETENTION_SECONDS),
                                   ("outbox", None)))
         return ops
 
