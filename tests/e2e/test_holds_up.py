@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+import jwt
 import pytest
 
 from tests.e2e.conftest import Http, StackProcess
@@ -313,5 +314,25 @@ def test_a_named_stage_serves_the_api_under_it():
         assert raw_call(process.base, "POST", "/prod/v2/me/bookings", b"{}")[0::2] == \
             (401, b'{"message":"Unauthorized"}')
         assert f"{process.base}/prod/v2/bookings" in process.output  # the start-up instructions name the stage
+
+        # admin and booker scenarios on the named stage, over HTTP: the rule is the matched route's, not the path's
+        for method, path in (("POST", "/v2/users"), ("GET", "/v2/users/1"), ("GET", "/v2/webhooks"),
+                             ("GET", "/v2/blocklist"), ("POST", "/v2/bookings/x/confirm")):
+            refused = staged.call(method, path, {} if method == "POST" else None)
+            assert refused.status == 401 and refused.code == "unauthorized_error", (method, path, refused.body)
+        user = staged.call("POST", "/v2/users", {"name": "Staged Admin", "email": "staged.admin@example.com",
+                                                 "timeZone": "UTC"}, admin=True)
+        assert user.status == 201 and staged.call("GET", f"/v2/users/{user.data['id']}", admin=True).status == 200
+        token = jwt.encode({"email": "signed@example.org", "exp": int(time.time()) + 300},
+                           "local-booker-secret-change-me-0123456789", algorithm="HS256")
+        signed = staged.call("POST", "/v2/me/bookings", {
+            "start": slots.data[day.isoformat()][1]["start"], "eventTypeId": 1,
+            "attendee": {"name": "Signed", "email": "signed@example.org", "timeZone": "UTC"}},
+            headers={"Authorization": f"Bearer {token}"})
+        assert signed.status == 201, signed.body
+        mine = staged.call("GET", "/v2/me/bookings", headers={"Authorization": f"Bearer {token}"})
+        assert mine.status == 200 and [b["uid"] for b in mine.data] == [signed.data["uid"]]
+        cancelled = staged.call("POST", f"/v2/bookings/{booking.data['uid']}/cancel", {"cancellationReason": "test"})
+        assert cancelled.status == 200 and cancelled.data["status"] == "cancelled"
     finally:
         assert process.interrupt() == 0
