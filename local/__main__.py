@@ -6,14 +6,14 @@ import os
 import signal
 import sys
 import threading
-from datetime import date
 
 
 def main() -> int:
     from local.seed import instructions, seed
-    from local.stack import LocalStack
+    from local.stack import LocalStack, stage_from_environment
 
-    stack = LocalStack(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "3000")))
+    stack = LocalStack(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "3000")),
+                       stage=stage_from_environment())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # Ctrl-C stops the stack even when a shell started it in the background with SIGINT ignored.
@@ -22,7 +22,9 @@ def main() -> int:
         stack.start()
         data = seed(stack.api_pool())
         stack.open_front_door()
-        print(instructions(stack.url, data, date.today()), flush=True)
+        from booking_core import clock  # importable once the stack has put the layer on the path
+
+        print(instructions(stack.api_url, stack.url, data, clock.now().date()), flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

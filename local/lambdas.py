@@ -3,6 +3,13 @@
 A Lambda container handles one invocation at a time and keeps module state between invocations. The pool hands
 each invocation an idle container, creating one when all are busy, so concurrent requests never share a resolver's
 current event, just as in AWS.
+
+Unlike AWS, every container lives in this one process and shares the modules its handler imports. Powertools'
+event handler keeps the request on its base class (`ApiGatewayResolver.resolve` assigns `BaseRouter.current_event`
+and `BaseRouter.lambda_context`), harmless with one invocation per process, but here two containers resolving at
+once read each other's request (a GET /v2/slots validated against a POST's empty query string). `load_handler`
+therefore gives each resolver instance its own (`_resolver_keeps_its_own_request`);
+tests/integration/test_lambda_emulation.py fails without it.
 """
 
 from __future__ import annotations
@@ -58,11 +65,32 @@ def add_to_path(*directories: Path) -> None:
             sys.path.insert(0, text)
 
 
+def _resolver_keeps_its_own_request() -> None:
+    """Each Powertools resolver instance keeps the event and Lambda context of the invocation it is resolving, on
+    itself: what it and its routes read (`app.current_event`, `app.lambda_context`) is then its own request, whatever
+    another container's resolver assigns to the shared base class meanwhile (see the module docstring)."""
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, BaseProxyEvent
+
+    original = ApiGatewayResolver.resolve
+    if getattr(original, "keeps_its_own_request", False):
+        return
+
+    def resolve(self: Any, event: Any, context: Any) -> Any:
+        raw = event.raw_event if isinstance(event, BaseProxyEvent) else event
+        self.current_event = self._to_proxy_event(raw)
+        self.lambda_context = context
+        return original(self, event, context)
+
+    resolve.keeps_its_own_request = True  # type: ignore[attr-defined]
+    ApiGatewayResolver.resolve = resolve  # type: ignore[method-assign]
+
+
 def load_handler(code_dir: Path, module_file: Path, handler_name: str, label: str) -> Callable[[Any, Any], Any]:
     """Import a fresh copy of a function's handler module (its own globals) and return the handler."""
     add_to_path(code_dir)
     name = f"lambda_{label}_{next(_counter)}"
     with _import_lock:
+        _resolver_keeps_its_own_request()
         spec = importlib.util.spec_from_file_location(name, module_file)
         assert spec is not None and spec.loader is not None
         module: ModuleType = importlib.util.module_from_spec(spec)

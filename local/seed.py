@@ -49,8 +49,11 @@ def _next_weekday(today: date) -> date:
     return day
 
 
-def instructions(base_url: str, data: dict[str, Any], today: date) -> str:
+def instructions(api_url: str, local_url: str, data: dict[str, Any], today: date) -> str:
+    """What `make run` prints: the demo data and commands to try. `api_url` is where the API answers (`local_url`
+    itself, or `local_url/<stage>` on a named stage); the local-only endpoints and GET /health stay at the root."""
     day = _next_weekday(today).isoformat()
+    after = (_next_weekday(today) + timedelta(days=1)).isoformat()
     intro, demo = data["singleHost"], data["roundRobin"]
     alice, bob = data["hosts"]
     key = os.environ["ADMIN_API_KEY"]
@@ -58,8 +61,9 @@ def instructions(base_url: str, data: dict[str, Any], today: date) -> str:
         "start": f"{day}T10:00:00Z", "eventTypeId": intro["id"],
         "attendee": {"name": "Jane Booker", "email": "jane@example.com", "timeZone": "Europe/London"},
     })
+    stage = f"   (API on stage {api_url.removeprefix(local_url)})" if api_url != local_url else ""
     return f"""
-Booking service local stack is up at {base_url}   (Ctrl-C stops it)
+Booking service local stack is up at {local_url}{stage}   (Ctrl-C stops it)
 
 Demo data:
   hosts:       {alice['name']} (id {alice['id']}), {bob['name']} (id {bob['id']}), Mon-Fri 09:00-17:00 Europe/London
@@ -67,11 +71,15 @@ Demo data:
   round robin: "{demo['title']}" eventTypeId={demo['id']} (45 min over both hosts)
 
 Try:
-  curl -s '{base_url}/v2/slots?eventTypeId={intro['id']}&start={day}&end={day}&timeZone=Europe/London'
-  curl -s -X POST {base_url}/v2/bookings -H 'Content-Type: application/json' \\
+  curl -s '{api_url}/v2/slots?eventTypeId={intro['id']}&start={day}&end={day}&timeZone=Europe/London'
+  curl -s -X POST {api_url}/v2/bookings -H 'Content-Type: application/json' \\
        -d '{booking}'
-  curl -s {base_url}/v2/bookings/<uid>
-  curl -s {base_url}/_local/events
-  curl -s {base_url}/v2/users/{alice['id']} -H 'Authorization: Bearer {key}'
-  open {base_url}/v2/docs
+  curl -s {api_url}/v2/bookings/<uid>
+  curl -s {local_url}/_local/events
+  curl -s {api_url}/v2/users/{alice['id']} -H 'Authorization: Bearer {key}'
+  open {api_url}/v2/docs
+
+After the meeting (moves the whole stack's clock forward; due reminders and meeting moments fire by themselves):
+  curl -s -X POST {local_url}/_local/clock -d '{{"now": "{after}T09:00:00Z"}}'
+  curl -s -X DELETE {local_url}/_local/clock      # back to real time
 """

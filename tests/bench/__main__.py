@@ -1,7 +1,7 @@
 """`make bench` (python -m tests.bench): measures, prints a report, and ends with one machine-readable line:
 
     bench: single_rt=<n> rr_rt=<n> import_ratio=<x.xx> slots_cpu_ms=<y.y> reschedule_rt=<n> seat_open_rt=<n>
-           seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> list_rt=<n> list_calls=<n>
+           seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> list_rt=<n> list_calls=<n> growth_ratio=<x.xx>
            reserve_rt=<n> reserved_booking_rt=<n>
 
 1. AWS calls by operation and SEQUENTIAL round trips on the booker's critical path, for a single-host booking and a
@@ -17,6 +17,8 @@
 4. Cold-start import time of booking_api against boto3 + a DynamoDB client, fresh interpreters (imports.py).
 5. Listing bookings over 10,000 bookings of one host (listing.py): calls and sequential round trips of a filtered
    page, the next page, an attendee's page and an unfiltered page over the 4 shards.
+6. Booking latency as data grows: 5,000 bookings through the real handler against the serial moto server, the median
+   of each hundred (growth.py; a few minutes).
 Nothing here asserts a figure: targets are printed as PASS / MISS.
 """
 
@@ -27,7 +29,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.bench import test_env
+from tests.bench import growth, test_env
 from tests.bench.flows import CPU_SAMPLES, LATENCY_SECONDS, Flows
 from tests.bench.recorder import Recorder, by_operation, by_round, sequential_round_trips
 from tests.bench.stack import booking_api, moto_subprocess
@@ -54,17 +56,40 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def print_growth(grown: growth.Growth, line: str) -> None:
+    rows = grown.rows
+    print(f"\n6. Booking latency as data grows: {len(rows) * growth.PER_ROW:,} bookings, {growth.HOSTS} hosts booked "
+          f"{len(growth.HOURS)} a day, day after day; no injected latency ({grown.seconds:.0f} s)")
+    print(line)
+    print(f"{'bookings':>13}  {'wall, median':>12}  {'CPU per booking':>15}   (handler + moto processes)")
+    shown = sorted({0, *range(4, len(rows), 5), len(rows) - 1})
+    for index in shown:
+        row = rows[index]
+        first, last = index * growth.PER_ROW + 1, (index + 1) * growth.PER_ROW
+        print(f"{first:>6}-{last:<6} {row.wall_ms:>9.1f} ms {row.cpu_ms:>12.1f} ms")
+    cpu = [row.cpu_ms for row in rows]
+    print(f"every hundred: CPU per booking {min(cpu):.1f}-{max(cpu):.1f} ms (it follows the week: a host's Monday "
+          "has fewer neighbouring bookings to read than its Friday)")
+    print(f"same booking on {growth.PROBE_HOSTS} new hosts before and after, table {grown.items_before:,} -> "
+          f"{grown.items:,} items: wall {grown.probe_before.wall_ms:.1f} -> {grown.probe_after.wall_ms:.1f} ms, "
+          f"CPU {grown.probe_before.cpu_ms:.1f} -> {grown.probe_after.cpu_ms:.1f} ms")
+    ratio = grown.ratio("cpu_ms")
+    print(f"last hundred / first hundred: CPU {ratio:.2f}x, wall {grown.ratio('wall_ms'):.2f}x   target <= 2 (CPU; wall "
+          f"moves with the shared machine's load)   {verdict(ratio <= 2)}")
+
+
 def main() -> int:
     recorder = Recorder()
     recorder.install()
-    with moto_subprocess(test_env.MOTO_PORT), quiet_stdout():
+    with moto_subprocess(test_env.MOTO_PORT) as moto, quiet_stdout():
         api, handler = booking_api(recorder)
         flows = Flows(api, handler, recorder)
         results = flows.run()
         others = flows.other_paths()
         calendar_invocation, calendar_calls, calendar_rounds = flows.calendar_round()
         others["round robin, 3 hosts with Google calendars"] = calendar_invocation
-        from tests.bench import listing  # last: 10,000 more items make every later transaction slower in moto
+        grown = growth.measure(api, handler, moto.pid)
+        from tests.bench import listing  # after the growth run, which measures its own 5,000 bookings
 
         pages = listing.measure(flows, LATENCY_SECONDS)
     all_operations = recorder.operations()
@@ -143,6 +168,7 @@ def main() -> int:
     worst = max(sequential_round_trips(others[name].calls) for name in others if "Idempotency" not in name)
     print(f"worst booking flow (reschedules and seats included, without Idempotency-Key): {worst} sequential round "
           f"trips   target <= 5   {verdict(worst <= 5)}")
+    print_growth(grown, line)
     keys = {
         "single_rt": single_rt,
         "rr_rt": rr_rt,
@@ -155,6 +181,7 @@ def main() -> int:
         "calendar_rounds": calendar_rounds,
         "list_rt": list_rt,
         "list_calls": len(pages["host + type + upcoming, page 1"][0].calls),
+        "growth_ratio": f"{grown.ratio('cpu_ms'):.2f}",
         "reserve_rt": sequential_round_trips(others["slot reservation"].calls),
         "reserved_booking_rt": sequential_round_trips(others["single-host booking with its reservation"].calls),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from tests.support import Api
 
 
 @contextmanager
-def moto_subprocess(port: int) -> Iterator[None]:
+def moto_subprocess(port: int) -> Iterator[subprocess.Popen[str]]:
     """local.moto_server.SerialMotoServer in a child process on `port` (the endpoint the environment names)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.bench.moto_process", str(port)],
@@ -26,7 +27,7 @@ def moto_subprocess(port: int) -> Iterator[None]:
         assert process.stdout is not None
         if process.stdout.readline().strip() != "ready":
             raise RuntimeError("the moto subprocess did not start")
-        yield
+        yield process
     finally:
         if process.stdin:
             process.stdin.close()  # the child stops at EOF
@@ -35,6 +36,13 @@ def moto_subprocess(port: int) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc (clock-tick resolution)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ class StackProcess:
     def __init__(self, sigint_ignored: bool = False, environment: dict[str, str] | None = None) -> None:
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith((
-            "AWS_", "TABLE_", "OUTBOX_", "IDEMPOTENCY_", "EVENT_BUS", "ADMIN_", "BOOKER_", "POWERTOOLS_"))}
+            "AWS_", "TABLE_", "OUTBOX_", "IDEMPOTENCY_", "EVENT_BUS", "ADMIN_", "BOOKER_", "POWERTOOLS_", "API_STAGE"))}
         env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1", **(environment or {})})
         self.process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True,

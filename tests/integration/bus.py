@@ -19,6 +19,8 @@ class Bus:
         self.sqs = session.client("sqs")
         streams = session.client("dynamodbstreams")
         self.pollers: list[Any] = []
+        self._published: list[dict[str, Any]] = []
+        self.tap_url = self._tap(session, stack)
         self.pools: dict[str, FunctionPool] = {}
         for logical, spec in stack.functions.items():
             pool = self.pools[logical] = FunctionPool(spec)
@@ -32,8 +34,31 @@ class Bus:
                                                     retry_visibility=0))
         self.skip_backlog()
 
+    def _tap(self, session: Any, stack: Any) -> str:
+        """A test-only rule copying every booking-service event on the bus to a queue of its own (what the local
+        stack's GET /_local/events reads)."""
+        events = session.client("events")
+        url = self.sqs.create_queue(QueueName="test-bus-tap")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        bus = stack.environment()["EVENT_BUS_NAME"]
+        events.put_rule(Name="test-bus-tap", EventBusName=bus, EventPattern=json.dumps({"source": ["booking-service"]}))
+        events.put_targets(Rule="test-bus-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+        return url
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every booking-service event put on the bus since the last skip_backlog(), in order (EventBridge envelopes)."""
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return list(self._published)
+            self._published += [json.loads(m["Body"]) for m in messages]
+            self.sqs.delete_message_batch(QueueUrl=self.tap_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+
     def skip_backlog(self) -> None:
         """Start from now: what earlier tests wrote to the outbox or left on the queues is not replayed."""
+        self._drain(self.tap_url)
+        self._published.clear()
         for poller in self.pollers:
             if isinstance(poller, StreamPoller):
                 poller.reset()

@@ -24,6 +24,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from booking_core import clock
 from booking_core.calendars.base import CalendarAuthError, CalendarError, CalendarUnavailable, Credentials
 from booking_core.outbound import ResponseTooLarge, configured, send
 from booking_core.timeutil import parse_instant
@@ -61,7 +62,7 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
         moment = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
-    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+    return max(0.0, moment.timestamp() - (clock.epoch_seconds() if now is None else now))
 
 
 def _json(data: bytes) -> Any:
@@ -129,7 +130,7 @@ class OAuthApi:
         if status != 200 or not isinstance(data, dict) or not data.get("access_token"):
             raise CalendarAuthError(f"{self.name} refused the token refresh ({status}) {_message(data)}".strip())
         fresh: dict[str, Any] = {"accessToken": data["access_token"],
-                                 "expiresAt": int(time.time()) + int(data.get("expires_in") or 3600)}
+                                 "expiresAt": int(clock.epoch_seconds()) + int(data.get("expires_in") or 3600)}
         if data.get("refresh_token"):
             fresh["refreshToken"] = data["refresh_token"]  # rotated: the old one may no longer work
         creds.update(**fresh)
@@ -148,7 +149,7 @@ class OAuthApi:
              timeout: float | None = None, max_wait: float | None = None,
              ok: tuple[int, ...] = (200, 201, 204)) -> tuple[int, Any]:
         """(status, parsed JSON body) of a call whose status is in `ok`; raises the errors described above."""
-        if expires_at(creds.values) <= time.time() + REFRESH_MARGIN_SECONDS:
+        if expires_at(creds.values) <= clock.epoch_seconds() + REFRESH_MARGIN_SECONDS:
             self.refresh(creds)
         url = self.url(path, query)
         payload = json.dumps(body).encode() if body is not None else None

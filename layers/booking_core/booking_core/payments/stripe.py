@@ -6,12 +6,12 @@ import hashlib
 import hmac
 import json
 import os
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
+from booking_core import clock
 from booking_core.payments.base import PaymentError, ProviderPayment
 
 DEFAULT_BASE_URL = "https://api.stripe.com"
@@ -103,7 +103,7 @@ def verify_webhook(payload: bytes, signature_header: str, secret: str, now: floa
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     if not any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", [])):
         raise InvalidSignature("signature does not match")
-    if abs((now if now is not None else time.time()) - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
+    if abs((now if now is not None else clock.epoch_seconds()) - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
         raise InvalidSignature("timestamp outside the tolerance")
     return json.loads(payload)
 

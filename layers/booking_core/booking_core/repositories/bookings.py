@@ -620,7 +620,7 @@ def _release_reservation(ops: _Operations, release: ReservationRelease) -> None:
 def outbox_item(event: OutboxEvent) -> OutboxItem:
     """The outbox row of one event, written in the transaction of the change it reports."""
     return OutboxItem(event.event_id, detail_type=event.detail_type, detail=event.detail_json,
-                      created_at=event.created_at, expires_at=int(time.time()) + OUTBOX_RETENTION_SECONDS)
+                      created_at=event.created_at, expires_at=int(clock.epoch_seconds()) + OUTBOX_RETENTION_SECONDS)
 
 
 def _add_seat(ops: _Operations, slot: SeatSlot, seat: Seat) -> None:

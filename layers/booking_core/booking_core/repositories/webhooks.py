@@ -17,13 +17,13 @@ was recorded, and listings leave out records past that moment even before Dynamo
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from booking_core import clock
 from booking_core.concurrency import gather
 from booking_core.crypto import WEBHOOK_SECRET, seal, unseal
 from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput
@@ -143,7 +143,7 @@ class WebhookRepository:
 
     def deliveries(self, webhook_id: int) -> list[Delivery]:
         items = DeliveryItem.query(f"WEBHOOK#{webhook_id}", DeliveryItem.sk.startswith("DELIVERY#"), consistent_read=True)
-        now = time.time()
+        now = clock.epoch_seconds()
         current = (item for item in items if item.expires_at is None or item.expires_at > now)
         return sorted((_delivery_from(item) for item in current), key=lambda d: (d.created_at, d.id))
 
