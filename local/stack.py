@@ -164,6 +164,10 @@ class LocalStack:
             from local.mailbox import sent_emails
 
             return 200, sent_emails()
+        if method == "GET" and path == "/_local/sms":
+            from local.sms import sent_texts
+
+            return 200, sent_texts()
         if method == "POST" and path == "/_local/scheduler/run":
             return self._run_scheduler(body)
         if path == "/_local/clock":

@@ -27,7 +27,15 @@ LAYOUTS = {
 FAMILIES = {
     "BookingEventDetail": "BookingEventSchema",
     "ScheduledDetail": "ScheduledMomentSchema",
+    "OutOfOfficeDetail": "OutOfOfficeEventSchema",
 }
+
+
+def family_of(detail_type: str, source: str) -> str:
+    """The event family (its `detail` model) of a bus event."""
+    if source.endswith(".scheduler"):
+        return "ScheduledDetail"
+    return "OutOfOfficeDetail" if detail_type == "outOfOfficeCreated" else "BookingEventDetail"
 
 
 def docstring(path: Path) -> str:
@@ -70,11 +78,11 @@ def schemas() -> dict[str, dict[str, Any]]:
     from local.lambdas import add_to_path
 
     add_to_path(ROOT / "layers" / "booking_core")
-    from booking_core.events import contracts
+    from booking_core.events import contracts, out_of_office
 
     out = {}
     for family in FAMILIES:
-        model = getattr(contracts, family)
+        model = getattr(contracts, family, None) or getattr(out_of_office, family)
         schema = _draft4(model.model_json_schema(by_alias=True))
         out[family] = {"$schema": "http://json-schema.org/draft-04/schema#", **schema}
     return out

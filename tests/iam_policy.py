@@ -6,7 +6,7 @@ when a call is made on behalf of a function (inside an invocation: `local.lambda
 keys: `dynamodb:LeadingKeys`, `kms:EncryptionContext:purpose`, `iam:PassedToService`) and checks them against the
 inline policy of that function's role in template.yaml. A call no statement allows is recorded as a violation.
 
-It is a model of IAM, deliberately small: Allow statements only (the template has no Deny), Action and Resource
+It is a model of IAM, deliberately small: Allow and Deny statements (an explicit Deny wins), Action and Resource
 wildcards, and the condition operators the template uses; an operator or an operation it does not know is a
 violation too, so the model cannot silently pass what it does not understand. The calls Lambda itself makes with the
 role (polling queues and the stream, writing logs and traces) happen outside invocations here; the static checks in
@@ -64,9 +64,11 @@ def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, 
     raise NotImplementedError(f"condition operator {operator} is not modelled")
 
 
-def allows(statement: dict[str, Any], request: IamRequest) -> bool:
-    if statement.get("Effect") != "Allow":
-        raise NotImplementedError("only Allow statements are modelled")
+def _applies(statement: dict[str, Any], request: IamRequest) -> bool:
+    if statement.get("Effect") not in ("Allow", "Deny"):
+        raise NotImplementedError(f"effect {statement.get('Effect')!r} is not modelled")
+    if "NotAction" in statement or "NotResource" in statement:
+        raise NotImplementedError("NotAction / NotResource are not modelled")
     if not any(_matches(a.lower(), request.action.lower()) for a in _listify(statement["Action"])):
         return False
     if not any(_matches(r, request.resource) for r in _listify(statement["Resource"])):
@@ -76,6 +78,19 @@ def allows(statement: dict[str, Any], request: IamRequest) -> bool:
             if not _condition_holds(operator, key, expected, request.context):
                 return False
     return True
+
+
+def allows(statement: dict[str, Any], request: IamRequest) -> bool:
+    return statement.get("Effect") == "Allow" and _applies(statement, request)
+
+
+def denies(statement: dict[str, Any], request: IamRequest) -> bool:
+    return statement.get("Effect") == "Deny" and _applies(statement, request)
+
+
+def permitted(statements: list[dict[str, Any]], request: IamRequest) -> bool:
+    """IAM's decision for one request: no Deny applies and some Allow does."""
+    return not any(denies(s, request) for s in statements) and any(allows(s, request) for s in statements)
 
 
 # -- requests -> IAM requests ------------------------------------------------------------------------------------------
@@ -178,6 +193,17 @@ def _sesv2(operation: str, params: dict[str, Any]) -> list[IamRequest]:
     return [IamRequest("ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{sender}", {})]
 
 
+def _sns(operation: str, params: dict[str, Any]) -> list[IamRequest]:
+    """A Publish straight to a phone number has no resource ARN (IAM policies name it "*"); one to a topic or an
+    endpoint names that ARN. CheckIfPhoneNumberIsOptedOut has no resource either."""
+    if operation == "Publish":
+        target = params.get("TopicArn") or params.get("TargetArn")
+        return [IamRequest("sns:Publish", target or "*", {})]
+    if operation == "CheckIfPhoneNumberIsOptedOut":
+        return [IamRequest("sns:CheckIfPhoneNumberIsOptedOut", "*", {})]
+    raise NotImplementedError(operation)
+
+
 def _kms(operation: str, params: dict[str, Any], keys: dict[str, str]) -> list[IamRequest]:
     key = params.get("KeyId") or next(iter(keys.values()), "*")
     arn = keys.get(key, key)
@@ -200,6 +226,8 @@ def iam_requests(service: str, operation: str, params: dict[str, Any],
         return _sesv2(operation, params)
     if service == "kms":
         return _kms(operation, params, kms_keys or {})
+    if service == "sns":
+        return _sns(operation, params)
     raise NotImplementedError(f"{service}:{operation}")
 
 
@@ -276,7 +304,7 @@ class PolicyGuard:
         with self._lock:
             self.checked[function] += 1
             for request in requests:
-                if not any(allows(statement, request) for statement in self.statements[function]):
+                if not permitted(self.statements[function], request):
                     self.violations.append(Violation(function, call, request))
         return None
 

@@ -112,6 +112,26 @@ API_SAMPLES: list[tuple[str, str, str, Any, bool, set[int]]] = [
                                       "clientSecret": "zoom-client-secret"}}, True, {404}),
     ("list-conferencing", "GET", "/v2/users/1/conferencing", None, True, {200}),
     ("disconnect-conferencing", "DELETE", "/v2/users/1/conferencing/999999", None, True, {404}),
+    ("create-out-of-office", "POST", "/v2/users/1/ooo",
+     {"start": "2031-08-01T00:00:00Z", "end": "2031-08-15T00:00:00Z", "reason": "Summer holiday"}, True, {201}),
+    ("list-out-of-office", "GET", "/v2/users/1/ooo", None, True, {200}),
+    ("delete-out-of-office", "DELETE", "/v2/users/1/ooo/999999", None, True, {404}),
+    ("create-workflow", "POST", "/v2/workflows",
+     {"name": "Text an hour before", "activeOn": {"eventTypeIds": [1]}, "trigger": "beforeEvent",
+      "offset": {"value": 1, "unit": "hours"},
+      "steps": [{"action": "smsAttendee", "body": "Hi {ATTENDEE_NAME}, {EVENT_NAME} starts at {EVENT_TIME} "
+                                                  "({TIMEZONE}): {MEETING_URL}"}]}, True, {201}),
+    ("list-workflows", "GET", "/v2/workflows", None, True, {200}),
+    ("get-workflow", "GET", "/v2/workflows/999999", None, True, {404}),
+    ("patch-workflow", "PATCH", "/v2/workflows/999999", {"name": "Renamed"}, True, {404}),
+    ("delete-workflow", "DELETE", "/v2/workflows/999999", None, True, {404}),
+    ("reserve-slot", "POST", "/v2/slots/reservations",
+     {"eventTypeId": 1, "slotStart": f"{FUTURE_WEDNESDAY}T15:00:00Z", "reservationDuration": 10}, False,
+     {201, 409}),
+    ("get-slot-reservation", "GET", "/v2/slots/reservations/sample-reservation-uid00", None, False, {404}),
+    ("move-slot-reservation", "PATCH", "/v2/slots/reservations/sample-reservation-uid00",
+     {"slotStart": f"{FUTURE_WEDNESDAY}T15:30:00Z"}, False, {404}),
+    ("release-slot-reservation", "DELETE", "/v2/slots/reservations/sample-reservation-uid00", None, False, {404}),
     ("get-payment", "GET", "/v2/payments/sample-payment-uid", None, False, {404}),
     ("stripe-webhook", "POST", "/v2/payments/stripe/webhook",
      {"id": "evt_sample", "type": "payment_intent.succeeded",
@@ -190,18 +210,33 @@ def booking_detail(detail_type: str = "bookingCreated",
             "previousBooking": previous, "context": context}
 
 
-SCHEDULED = {"meetingStarted", "meetingEnded", "reminderDue"}
+SCHEDULED = {"meetingStarted", "meetingEnded", "reminderDue", "workflowStepDue"}
 
 
 def moment_detail(detail_type: str) -> dict[str, Any]:
     """What an EventBridge Scheduler one-time schedule puts on the bus at a booking's moment."""
-    at = "2030-01-08T10:00:00.000Z" if detail_type == "reminderDue" else f"{FUTURE_WEDNESDAY}T10:00:00.000Z"
-    name = f"{detail_type}-sample-booking-uid-0000000" + ("-1440" if detail_type == "reminderDue" else "")
+    at = {"reminderDue": "2030-01-08T10:00:00.000Z", "workflowStepDue": f"{FUTURE_WEDNESDAY}T09:00:00.000Z"}.get(
+        detail_type, f"{FUTURE_WEDNESDAY}T10:00:00.000Z")
+    name = {"reminderDue": "reminderDue-sample-booking-uid-0000000-1440",
+            "workflowStepDue": "wf-1-0-sample-booking-uid-0000000"}.get(
+        detail_type, f"{detail_type}-sample-booking-uid-0000000")
     detail: dict[str, Any] = {"eventId": f"{name}@{at}", "version": 1, "bookingUid": "sample-booking-uid-0000000",
                               "scheduledFor": at}
     if detail_type == "reminderDue":
         detail["minutesBefore"] = 1440
+    if detail_type == "workflowStepDue":  # a step of a workflow one hour before the start
+        detail.update(workflowId=1, step=0)
     return detail
+
+
+def out_of_office_detail() -> dict[str, Any]:
+    """outOfOfficeCreated: the entry, its user and the user bookings go to meanwhile."""
+    return {"eventId": "00000000-0000-4000-8000-000000000003", "version": 1, "occurredAt": "2030-01-02T09:00:00.000Z",
+            "outOfOffice": {"id": 1, "userId": 1, "start": "2030-08-01T00:00:00.000Z",
+                            "end": "2030-08-15T00:00:00.000Z", "reason": "Summer holiday", "redirectToUserId": 2,
+                            "createdAt": "2030-01-02T09:00:00.000Z"},
+            "user": {"id": 1, "name": "Alice Host", "email": "alice@example.com", "timeZone": "Europe/London"},
+            "redirectToUser": {"id": 2, "name": "Bob Cover", "email": "bob@example.com", "timeZone": "Europe/London"}}
 
 
 def sqs_wrapped(detail_type: str, feature: str) -> dict[str, Any]:
@@ -210,7 +245,8 @@ def sqs_wrapped(detail_type: str, feature: str) -> dict[str, Any]:
     envelope = {"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": detail_type,
                 "source": "booking-service.scheduler" if scheduled else "booking-service",
                 "account": "123456789012", "time": "2030-01-02T09:00:00Z", "region": "us-east-1",
-                "resources": [], "detail": moment_detail(detail_type) if scheduled else booking_detail(detail_type)}
+                "resources": [], "detail": moment_detail(detail_type) if scheduled
+                else out_of_office_detail() if detail_type == "outOfOfficeCreated" else booking_detail(detail_type)}
     body = json.dumps(envelope)
     return {"Records": [{
         "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d", "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",

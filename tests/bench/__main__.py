@@ -2,6 +2,7 @@
 
     bench: single_rt=<n> rr_rt=<n> import_ratio=<x.xx> slots_cpu_ms=<y.y> reschedule_rt=<n> seat_open_rt=<n>
            seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> list_rt=<n> list_calls=<n> growth_ratio=<x.xx>
+           reserve_rt=<n> reserved_booking_rt=<n>
 
 1. AWS calls by operation and SEQUENTIAL round trips on the booker's critical path, for a single-host booking and a
    round-robin booking over 3 hosts, through the real booking_api handler against the serial moto server provisioned
@@ -181,6 +182,8 @@ def main() -> int:
         "list_rt": list_rt,
         "list_calls": len(pages["host + type + upcoming, page 1"][0].calls),
         "growth_ratio": f"{grown.ratio('cpu_ms'):.2f}",
+        "reserve_rt": sequential_round_trips(others["slot reservation"].calls),
+        "reserved_booking_rt": sequential_round_trips(others["single-host booking with its reservation"].calls),
     }
     print("bench: " + " ".join(f"{key}={value}" for key, value in keys.items()))
     return 0

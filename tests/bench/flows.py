@@ -69,10 +69,11 @@ class Flows:
         return int(self.api.event_type(slug=f"bench-rr-{next(self._ids)}", schedulingType="roundRobin",
                                        hosts=[{"userId": host} for host in ids])["id"])
 
-    def book(self, event_type_id: int, hour: int = 10, headers: dict[str, str] | None = None) -> Reply:
+    def book(self, event_type_id: int, hour: int = 10, headers: dict[str, str] | None = None,
+             body_extra: dict[str, Any] | None = None) -> Reply:
         body = {"start": f"{self.day}T{hour:02d}:00:00Z", "eventTypeId": event_type_id,
                 "attendee": {"name": "Booker", "email": f"booker{next(self._ids)}@example.org",
-                             "timeZone": "Europe/London"}}
+                             "timeZone": "Europe/London"}, **(body_extra or {})}
         reply = self.api.call("POST", "/v2/bookings", body, headers=headers)
         if reply.status not in (200, 201):
             raise RuntimeError(f"booking failed: {reply.status} {reply.body}")
@@ -128,6 +129,19 @@ class Flows:
         out["reschedule, single host"] = self.measure(
             lambda: self.api.call("POST", f"/v2/bookings/{uid}/reschedule", {"start": f"{self.day}T14:00:00Z"}),
             LATENCY_SECONDS)
+
+        reserved = self.single_type()
+
+        def reserve(hour: int) -> Reply:
+            return self.api.call("POST", "/v2/slots/reservations",
+                                 {"eventTypeId": reserved, "slotStart": f"{self.day}T{hour:02d}:00:00Z"})
+
+        self.book(reserved, 9, body_extra={"reservationUid": reserve(9).data["reservationUid"]})  # warm-up
+        held: list[Reply] = []
+        out["slot reservation"] = self.measure(lambda: held.append(reserve(10)) or held[0], LATENCY_SECONDS)
+        uid = held[0].data["reservationUid"]
+        out["single-host booking with its reservation"] = self.measure(
+            lambda: self.book(reserved, 10, body_extra={"reservationUid": uid}), LATENCY_SECONDS)
 
         seated = self.single_type(seats={"seatsPerTimeSlot": 50})
         self.book(seated, 9)  # warm-up

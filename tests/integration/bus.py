@@ -88,3 +88,8 @@ class Bus:
             if idle >= 2:
                 return
             time.sleep(settle)
+
+    def dead_letters(self, queue_url: str) -> list[dict]:
+        """The messages a DLQ holds (they stay there: received, not deleted)."""
+        messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]

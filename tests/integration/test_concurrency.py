@@ -28,12 +28,13 @@ def pool(aws):
     return pool
 
 
-def race(pool: FunctionPool, bodies: list[dict]) -> list[tuple[int, dict]]:
+def race(pool: FunctionPool, bodies: list[dict], paths: list[str] | None = None) -> list[tuple[int, dict]]:
     barrier = threading.Barrier(len(bodies))
     results: list[tuple[int, dict] | None] = [None] * len(bodies)
 
     def run(index: int, body: dict) -> None:
-        event = http_api_event("POST", "/v2/bookings", {"content-type": "application/json"}, json.dumps(body))
+        path = paths[index] if paths else "/v2/bookings"
+        event = http_api_event("POST", path, {"content-type": "application/json"}, json.dumps(body))
         barrier.wait()
         status, _, data = response_parts(pool.invoke(event))
         results[index] = (status, json.loads(data))
@@ -58,7 +59,7 @@ def bodies_for(event_type_id: int, starts: list[str]) -> list[dict]:
 def stored_bookings(host_id: int) -> list:
     from booking_core.repositories.bookings import DynamoBookingStore
 
-    return DynamoBookingStore().host_bookings(host_id, 0, 10**10)
+    return [held for held in DynamoBookingStore().host_bookings(host_id, 0, 10**10) if not held.is_reservation]
 
 
 def assert_exactly_one_winner(results: list[tuple[int, dict]], host_id: int) -> None:
@@ -107,3 +108,34 @@ def test_fifty_attendees_for_a_five_seat_slot(api, pool):
 
     assert {seat.attendee.email for seat in DynamoBookingStore().seats(winners[0]["uid"])} == {
         w["attendees"][0]["email"] for w in winners}
+
+
+def test_fifty_reservations_of_one_slot_one_wins(api, pool):
+    """Reservations take the slot's locks with the same conditional writes as bookings: one transaction wins."""
+    host = api.host("Race Host Reserved")
+    event_type = api.event_type(ownerId=host["id"], slug="race-reserved")
+    start = f"{weekday_ahead(28).isoformat()}T10:00:00Z"
+    bodies = [{"eventTypeId": event_type["id"], "slotStart": start} for _ in range(REQUESTS)]
+    results = race(pool, bodies, ["/v2/slots/reservations"] * REQUESTS)
+    statuses = Counter(status for status, _ in results)
+    codes = Counter(body.get("error", {}).get("code") for status, body in results if status != 201)
+    assert statuses[201] == 1 and statuses[409] == REQUESTS - 1, (statuses, codes)
+    assert set(codes) <= {"slot_reserved", "no_available_users_found_error"}
+    winner = next(body["data"] for status, body in results if status == 201)
+    assert api.book(event_type["id"], start).code == "slot_reserved"
+    assert api.book(event_type["id"], start, reservationUid=winner["reservationUid"]).status == 201
+
+
+def test_reservations_and_bookings_racing_for_one_slot_one_wins(api, pool):
+    host = api.host("Race Host Mixed")
+    event_type = api.event_type(ownerId=host["id"], slug="race-mixed")
+    start = f"{weekday_ahead(28).isoformat()}T10:00:00Z"
+    bookings = bodies_for(event_type["id"], [start])
+    bodies = [bookings[i] if i % 2 else {"eventTypeId": event_type["id"], "slotStart": start}
+              for i in range(REQUESTS)]
+    paths = ["/v2/bookings" if i % 2 else "/v2/slots/reservations" for i in range(REQUESTS)]
+    results = race(pool, bodies, paths)
+    statuses = Counter(status for status, _ in results)
+    assert statuses[201] == 1 and statuses[409] == REQUESTS - 1, statuses
+    booked = [body["data"] for status, body in results if status == 201 and "uid" in body["data"]]
+    assert len(stored_bookings(host["id"])) == len(booked)  # a booking, or none when a reservation won

@@ -56,6 +56,7 @@ def rebind(text: str, ids: dict[str, int]) -> str:
         text = re.sub(r'(\\"(?:userId|ownerId)\\": )1\b', rf"\g<1>{ids['user']}", text)
     if "event_type" in ids:
         text = re.sub(r'(\\"eventTypeId\\": )1\b', rf"\g<1>{ids['event_type']}", text)
+        text = re.sub(r'(\\"eventTypeIds\\": \[)1\]', rf"\g<1>{ids['event_type']}]", text)
         text = re.sub(r"eventTypeId=1(?=&)", f"eventTypeId={ids['event_type']}", text)
         text = re.sub(r'("eventTypeId": )"1"', rf'\g<1>"{ids["event_type"]}"', text)
     return text

@@ -4,13 +4,19 @@ before anything changes), locks and guards are conditional, counters respect the
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
+from datetime import datetime
+
+from booking_core import clock
 from dataclasses import dataclass, field
 
 from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
 from booking_core.domain.bookings import BookingRecord
 from booking_core.domain.event_types import EventType, EventTypeInput
+from booking_core.domain.out_of_office import OutOfOffice
 from booking_core.domain.payments import Payment
+from booking_core.domain.reservations import Reservation
 from booking_core.domain.users import AvailabilityRule, Schedule, User
 from booking_core.ports import (
     AlreadySeated,
@@ -30,6 +36,7 @@ from booking_core.ports import (
     SeatSlotOpened,
     SlotTaken,
     StaleBooking,
+    StaleReservation,
 )
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
@@ -42,6 +49,8 @@ class InMemoryStore:
     bookings: dict[str, BookingRecord] = field(default_factory=dict)
     host_index: dict[int, dict[str, HostBooking]] = field(default_factory=dict)
     locks: dict[tuple[int, int], str] = field(default_factory=dict)
+    held_locks: dict[tuple[int, int], tuple[str, int]] = field(default_factory=dict)  # reservation uid, until (s)
+    reservations: dict[str, Reservation] = field(default_factory=dict)
     duplicates: dict[str, str] = field(default_factory=dict)
     rr_counts: dict[tuple[int, str, int], int] = field(default_factory=dict)
     limits: dict[str, LimitCount] = field(default_factory=dict)
@@ -68,6 +77,14 @@ class InMemoryStore:
                             availability=[AvailabilityRule(days=days or WEEKDAYS, start_time=hours[0], end_time=hours[1])])
         self.hosts[user_id] = HostConfig(user=user, schedules=[schedule], blocked=blocked)
         return user
+
+    def add_out_of_office(self, user_id: int, start: datetime, end: datetime,
+                          redirect_to_user_id: int | None = None) -> OutOfOffice:
+        config = self.hosts[user_id]
+        entry = OutOfOffice(id=len(config.out_of_office) + 1, user_id=user_id, start=start, end=end,
+                            redirect_to_user_id=redirect_to_user_id, created_at=start)
+        self.hosts[user_id] = dataclasses.replace(config, out_of_office=[*config.out_of_office, entry])
+        return entry
 
     def add_event_type(self, event_type_id: int, **fields) -> EventType:
         data = {"title": "Meeting", "slug": "meeting", "length_in_minutes": 30, **fields}
@@ -98,6 +115,7 @@ class InMemoryStore:
             private_link=self.links.get((keys.event_type_id, keys.private_link or "")),
             routing_response=self.routing.get(keys.routing_response_id) if keys.routing_response_id else None,
             seat_slot=slot,
+            reservation=copy.deepcopy(self.reservations.get(keys.reservation_uid or "")),
         )
 
     def holds_seat(self, booking_uid: str, email: str) -> bool:
@@ -144,6 +162,9 @@ class InMemoryStore:
     def get_payment(self, payment_uid: str) -> Payment | None:
         return self.payments.get(payment_uid)
 
+    def get_reservation(self, uid: str) -> Reservation | None:
+        return copy.deepcopy(self.reservations.get(uid))
+
     def blocklist_entries(self, keys: list[tuple[str, str]]) -> list[BlocklistEntry]:
         wanted = set(keys)
         return [e for e in self.blocklist if (e.type, e.value) in wanted]
@@ -155,7 +176,12 @@ class InMemoryStore:
             self._check(plan)
             self._apply(plan)
 
+    def _held_by_other(self, key: tuple[int, int], own: str | None, now_s: int) -> bool:
+        held = self.held_locks.get(key)
+        return held is not None and held[0] != own and held[1] > now_s
+
     def _check(self, plan: BookingWrite) -> None:
+        now_s = int((plan.now or clock.now()).timestamp())
         released_locks = {tuple(k): r.record.uid for r in plan.releases for k in r.lock_keys}
         released_guards = {r.duplicate_key: r.record.uid for r in plan.releases if r.duplicate_key}
         for item in [*plan.releases, *plan.changes, *plan.updates, *plan.reassignments]:
@@ -163,14 +189,33 @@ class InMemoryStore:
             if current is None or current.version != item.expected_version:
                 raise StaleBooking(item.record.uid)
         taken = {host for new in plan.creates for host, bucket in new.lock_keys
-                 if (host, bucket) in self.locks and released_locks.get((host, bucket)) != self.locks[(host, bucket)]}
+                 if ((host, bucket) in self.locks and released_locks.get((host, bucket)) != self.locks[(host, bucket)])
+                 or self._held_by_other((host, bucket), new.reservation_uid, now_s)}
         taken |= {host for moved in plan.reassignments for host, bucket in moved.taken_locks
-                  if (host, bucket) in self.locks}
+                  if (host, bucket) in self.locks or self._held_by_other((host, bucket), None, now_s)}
+        taken |= {host for written in plan.reservations for host, bucket in written.reservation.lock_keys
+                  if (host, bucket) in self.locks
+                  or self._held_by_other((host, bucket), written.reservation.uid, now_s)}
         if taken:
             raise SlotTaken(taken)
         for seat in plan.seat_updates:
             if seat.seat_uid not in self.seat_items.get(seat.booking_uid, {}):
                 raise StaleBooking(seat.seat_uid)
+        for written in plan.reservations:
+            stored = self.reservations.get(written.reservation.uid)
+            if (stored is None) != (written.expected_version is None) or (
+                    stored is not None and stored.version != written.expected_version):
+                raise StaleReservation(written.reservation.uid)
+        retaken = {tuple(k) for new in plan.creates for k in new.lock_keys}
+        retaken |= {tuple(k) for w in plan.reservations for k in w.reservation.lock_keys}
+        for release in plan.released_reservations:
+            uid = release.reservation.uid
+            stored = self.reservations.get(uid)
+            if not release.keep_item and (stored is None or stored.version != release.expected_version):
+                raise StaleReservation(uid)
+            for key in release.reservation.lock_keys:
+                if tuple(key) not in retaken and self.held_locks.get(tuple(key), ("",))[0] != uid:
+                    raise StaleReservation(uid)
         for opened in plan.seat_opens:
             if (opened.slot.event_type_id, opened.slot.start_min) in self.slots:
                 raise SeatSlotOpened()
@@ -199,6 +244,15 @@ class InMemoryStore:
                 raise PaymentAlreadySettled()
 
     def _apply(self, plan: BookingWrite) -> None:
+        for release in plan.released_reservations:
+            reservation = release.reservation
+            if not release.keep_item:
+                self.reservations.pop(reservation.uid, None)
+            for hold in reservation.holds:
+                self.host_index.get(hold.host_id, {}).pop(f"{reservation.uid}#{hold.start_min}", None)
+            for key in reservation.lock_keys:
+                if self.held_locks.get(tuple(key), ("",))[0] == reservation.uid:
+                    del self.held_locks[tuple(key)]
         for release in plan.releases:
             record = release.record
             record.version = release.expected_version + 1
@@ -222,6 +276,7 @@ class InMemoryStore:
                 self.host_index.setdefault(host, {})[record.uid] = hb
             for key in new.lock_keys:
                 self.locks[tuple(key)] = record.uid
+                self.held_locks.pop(tuple(key), None)
             if new.duplicate_key:
                 self.duplicates[new.duplicate_key] = record.uid
             if new.booker_key:
@@ -254,6 +309,7 @@ class InMemoryStore:
                 self.host_index.setdefault(host, {})[record.uid] = hb
             for key in moved.taken_locks:
                 self.locks[tuple(key)] = record.uid
+                self.held_locks.pop(tuple(key), None)
         for seat in plan.seat_updates:
             self.seat_items[seat.booking_uid][seat.seat_uid] = seat
         for delta in plan.limits:
@@ -284,6 +340,17 @@ class InMemoryStore:
             self.seat_guards.discard((left.seat.booking_uid, left.seat.attendee.email.lower()))
         for payment in plan.payments:
             self.payments[payment.payment_uid] = payment
+        for written in plan.reservations:
+            reservation = copy.deepcopy(written.reservation)
+            reservation.version = (written.expected_version or 0) + 1
+            written.reservation.version = reservation.version
+            self.reservations[reservation.uid] = reservation
+            for key in reservation.lock_keys:
+                self.held_locks[tuple(key)] = (reservation.uid, reservation.until_s)
+            for hold in reservation.holds:
+                self.host_index.setdefault(hold.host_id, {})[f"{reservation.uid}#{hold.start_min}"] = HostBooking(
+                    reservation.uid, reservation.event_type_id, hold.start_min, hold.end_min, hold.busy_start_min,
+                    hold.busy_end_min, "reserved", reservation.until_s)
         self.outbox.extend(plan.events)
 
     def _seat(self, slot: SeatSlot, seat: Seat) -> None:

@@ -89,3 +89,20 @@ def test_ckv_aws_173_environment_variables_hold_no_secrets():
 def test_every_table_has_point_in_time_recovery():
     for spec in resources(TEMPLATE, "AWS::DynamoDB::Table").values():
         assert spec["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def _inline_skips() -> dict[str, list[str]]:
+    return {name: [entry["id"] for entry in spec.get("Metadata", {}).get("checkov", {}).get("skip", [])]
+            for name, spec in TEMPLATE["Resources"].items() if spec.get("Metadata", {}).get("checkov")}
+
+
+def test_the_one_inline_skip_is_ckv_aws_111_on_the_workflows_role_whose_deny_keeps_sms_off_topics():
+    assert _inline_skips() == {"WorkflowsRole": ["CKV_AWS_111"]}
+    assert "CKV_AWS_111" in README.split("## Security", 1)[1] and "WorkflowsRole" in README
+    statements = [s for policy in TEMPLATE["Resources"]["WorkflowsRole"]["Properties"]["Policies"]
+                  for s in policy["PolicyDocument"]["Statement"]]
+    unconstrained = [s for s in statements if s["Resource"] == "*" and s["Effect"] == "Allow"
+                     and not any(a.startswith("xray:") for a in s["Action"])]
+    assert [sorted(s["Action"]) for s in unconstrained] == [["sns:CheckIfPhoneNumberIsOptedOut", "sns:Publish"]]
+    assert {"Effect": "Deny", "Action": ["sns:Publish"], "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"},
+            "Sid": "NoTopics"} in statements

@@ -33,7 +33,7 @@ def test_every_sample_event_detail_satisfies_its_published_schema():
             if not body or "detail-type" not in body:
                 continue
             envelope = json.loads(body)
-            family = "ScheduledDetail" if envelope["source"].endswith(".scheduler") else "BookingEventDetail"
+            family = docs_sync.family_of(envelope["detail-type"], envelope["source"])
             jsonschema.Draft4Validator(schemas[family]).validate(envelope["detail"])
             checked += 1
     assert checked >= 20

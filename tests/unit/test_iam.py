@@ -13,7 +13,7 @@ import pytest
 
 from local.cfn import load_template, resources
 from local.provision import describe
-from tests.iam_policy import IamRequest, allows, iam_requests, role_statements
+from tests.iam_policy import IamRequest, allows, iam_requests, permitted, role_statements
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -43,6 +43,10 @@ EXPECTED_TABLE_GRANTS: dict[str, dict[str, set[str]]] = {
     # status-change transaction (for the event and for the meeting link)
     "CalendarSyncFunction": {"GetItem": {"BOOKING#*", "USER#*"}, "Query": {"USER#*"}, "PutItem": {"BOOKING#*"},
                              "UpdateItem": {"USER#*", "BOOKER#*"}},
+    # WorkflowRepository.active_on: Query on WORKFLOWSCOPE#, BatchGetItem of WORKFLOW#; a step coming due re-reads
+    # its workflow (GetItem WORKFLOW#) and the booking with its seats (GetItem, Query BOOKING#)
+    "WorkflowsFunction": {"GetItem": {"BOOKING#*", "WORKFLOW#*"}, "Query": {"BOOKING#*", "WORKFLOWSCOPE#*"},
+                          "BatchGetItem": {"WORKFLOW#*"}},
     "PublisherFunction": {},
 }
 IDEMPOTENCY_PREFIX = {  # Powertools key_prefix: "<feature>.<eventName>" for subscribers (subscribers.py)
@@ -53,6 +57,7 @@ IDEMPOTENCY_PREFIX = {  # Powertools key_prefix: "<feature>.<eventName>" for sub
     "PrivateLinksFunction": "private_links.*",
     "RoutingFormsFunction": "routing_forms.*",
     "CalendarSyncFunction": "calendar_sync.*",
+    "WorkflowsFunction": "workflows.*",
 }
 SAM_MANAGED = ("AWSLambdaSQSQueueExecutionRole", "AWSLambdaDynamoDBExecutionRole", "AWSLambdaBasicExecutionRole",
                "AWSXrayWriteOnlyAccess", "AWSLambdaRole", "arn:aws:iam::aws:policy")
@@ -109,12 +114,38 @@ def test_no_managed_policy_is_named_anywhere():
     assert "Policies" not in TEMPLATE.get("Globals", {}).get("Function", {})
 
 
+# Actions IAM cannot scope to a resource, allowed on "*" (tracing everywhere; SMS straight to phone numbers and the
+# opt-out check for the workflows feature, whose role denies Publish on every topic).
+STAR_RESOURCES = {
+    "xray": {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
+    "sms": {"sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut"},
+}
+
+
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
-def test_no_wildcards_except_tracing(function):
+def test_no_wildcards_except_tracing_and_text_messages(function):
     for s in statements(function):
         assert not any(a == "*" or a.endswith(":*") for a in _list(s["Action"])), s
         if "*" in _list(s["Resource"]):
-            assert set(_list(s["Action"])) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, s
+            actions = set(_list(s["Action"]))
+            assert actions == STAR_RESOURCES["xray"] or (function == "WorkflowsFunction"
+                                                         and actions == STAR_RESOURCES["sms"]), s
+
+
+def test_only_workflows_may_publish_and_never_to_a_topic():
+    publishers = {f for f in FUNCTIONS for a, _, s in on(f, "sns:") if s["Effect"] == "Allow"}
+    assert publishers == {"WorkflowsFunction"}
+    [deny] = [s for s in statements("WorkflowsFunction") if s["Effect"] == "Deny"]
+    assert deny["Action"] == ["sns:Publish"] and deny["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
+    assert _allowed("WorkflowsFunction", "sns", "Publish", {"PhoneNumber": "+447700900123", "Message": "hi"})
+    topic = f"arn:aws:sns:us-east-1:{STACK.resolver.account}:anything"
+    assert not _allowed("WorkflowsFunction", "sns", "Publish", {"TopicArn": topic, "Message": "hi"})
+    assert not _allowed("NotificationsFunction", "sns", "Publish", {"PhoneNumber": "+447700900123", "Message": "x"})
+
+
+def test_only_deny_statements_are_the_topic_guard():
+    denies = [(f, s) for f in FUNCTIONS for s in statements(f) if s["Effect"] != "Allow"]
+    assert [f for f, _ in denies] == ["WorkflowsFunction"]
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
@@ -241,7 +272,7 @@ def test_secrets_open_only_for_their_purpose():
 
 
 def test_the_scheduler_role_is_passed_only_to_the_scheduler():
-    for function in ("WebhooksFunction", "NotificationsFunction"):
+    for function in ("WebhooksFunction", "NotificationsFunction", "WorkflowsFunction"):
         [(_, resource, statement)] = on(function, "iam:")
         assert _id(resource) == "SchedulerRole"
         assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
@@ -250,7 +281,7 @@ def test_the_scheduler_role_is_passed_only_to_the_scheduler():
 # -- the policy model the integration suite enforces, on the resolved template -------------------------------------
 def _allowed(function: str, service: str, operation: str, params: dict[str, Any]) -> bool:
     found = role_statements(STACK, function)
-    return all(any(allows(s, request) for s in found) for request in iam_requests(service, operation, params))
+    return all(permitted(found, request) for request in iam_requests(service, operation, params))
 
 
 TABLE = STACK.resolver.refs["BookingsTable"]

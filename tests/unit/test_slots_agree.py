@@ -1,20 +1,24 @@
 """Property: a slot is listed exactly when booking it would succeed right now.
 
 Generated schedules (several time zones, DST included), existing bookings of other types with their own buffers,
-lengths, intervals, buffers, notice, booking windows, daily limits and seats. For every listed start a booking
-succeeds; for a sample of other starts on the 5-minute grid it is refused.
+lengths, intervals, buffers, notice, booking windows, daily limits, seats, out-of-office entries and slot
+reservations (live ones of this type and of the host's other types, and expired ones that nothing swept). For every
+listed start a booking succeeds; for a sample of other starts on the 5-minute grid it is refused. A start a live
+reservation of this type holds is never listed, and booking it with the reservation's uid succeeds.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from booking_core.domain.bookings import CreateBookingInput
+from booking_core.domain.reservations import ReservationInput
 from booking_core.errors import DomainError
 from booking_core.pipeline.runner import create_booking
+from booking_core.services import reservations
 from booking_core.services.slots import get_slots
 from booking_core.timeutil import from_minutes, iso_z, parse_instant, to_minutes
 from tests.unit.fakes import InMemoryStore
@@ -26,15 +30,25 @@ WINDOW_START = "2027-03-27"
 WINDOW_END = "2027-03-29"
 
 
-def attempt(store: InMemoryStore, event_type_id: int, start_min: int, email: str, dry_run: bool = True) -> bool:
+def attempt(store: InMemoryStore, event_type_id: int, start_min: int, email: str, dry_run: bool = True,
+            reservation_uid: str | None = None) -> bool:
     data = CreateBookingInput.model_validate({
         "start": iso_z(from_minutes(start_min)), "eventTypeId": event_type_id, "isDryRun": dry_run,
-        "attendee": {"name": "P", "email": email, "timeZone": "UTC"}})
+        "attendee": {"name": "P", "email": email, "timeZone": "UTC"}, "reservationUid": reservation_uid})
     try:
         create_booking(data, store, NOW)
     except DomainError:
         return False
     return True
+
+
+def reserve(store: InMemoryStore, event_type_id: int, start_min: int, age_minutes: int) -> str | None:
+    """A 5-minute reservation made `age_minutes` ago (expired when that is 5 or more), if the slot was bookable."""
+    data = ReservationInput.model_validate({"eventTypeId": event_type_id, "slotStart": iso_z(from_minutes(start_min))})
+    try:
+        return reservations.reserve(store, data, NOW - timedelta(minutes=age_minutes))["reservationUid"]
+    except DomainError:
+        return None
 
 
 scenario = st.fixed_dictionaries({
@@ -52,6 +66,10 @@ scenario = st.fixed_dictionaries({
     "seats": st.sampled_from([None, 2]),
     "existing": st.lists(st.tuples(st.integers(0, 3 * 24 * 12 - 1), st.sampled_from([15, 30, 60]),
                                    st.sampled_from([0, 10])), max_size=6),
+    "away": st.lists(st.tuples(st.integers(0, 3 * 24 * 12 - 1), st.integers(1, 48)), max_size=2),
+    # (offset, own type or the host's other type, minutes ago it was made: 0 live, 10 expired)
+    "reserved": st.lists(st.tuples(st.integers(0, 3 * 24 * 12 - 1), st.sampled_from([True, True, False]),
+                                   st.sampled_from([0, 0, 10])), max_size=4),
     "probes": st.lists(st.integers(0, 3 * 24 * 12 - 1), min_size=10, max_size=25),
 })
 
@@ -79,8 +97,25 @@ def test_listed_exactly_when_bookable(case):
         store.add_event_type(100 + index, owner_id=1, length_in_minutes=length, slot_interval=5,
                              after_event_buffer=buffer)
         attempt(store, 100 + index, window_start + offset * 5, f"other{index}@x.org", dry_run=False)
+    for offset, hours in case["away"]:  # out of office from that 5-minute mark, for that many half hours
+        start = from_minutes(window_start + offset * 5)
+        store.add_out_of_office(1, start, start + timedelta(minutes=30 * hours))
+    store.add_event_type(99, owner_id=1, length_in_minutes=15, slot_interval=5)
+    held: dict[int, str] = {}
+    open_starts = sorted(to_minutes(parse_instant(slot["start"])) for slots in get_slots(
+        store, NOW, 1, WINDOW_START, WINDOW_END, "UTC").values() for slot in slots)
+    for offset, own_type, age in case["reserved"]:  # own type: one of its listed starts; else any 5-minute mark
+        start = open_starts[offset % len(open_starts)] if own_type and open_starts else window_start + offset * 5
+        uid = reserve(store, 1 if own_type else 99, start, age)
+        if uid and own_type and age == 0:
+            held[start] = uid
     listed_days = get_slots(store, NOW, 1, WINDOW_START, WINDOW_END, "UTC")
     listed = {to_minutes(parse_instant(slot["start"])) for slots in listed_days.values() for slot in slots}
+    event(f"live reservations of this type: {min(len(held), 2)}")
+    event(f"out of office: {bool(case['away'])}")
+    for start, uid in held.items():
+        assert start not in listed, f"{iso_z(from_minutes(start))} is reserved but listed"
+        assert attempt(store, 1, start, "holder@x.org", reservation_uid=uid), "the reservation's own booking failed"
 
     for start in sorted(listed):
         assert attempt(store, 1, start, "booker@x.org"), f"listed {iso_z(from_minutes(start))} but refused"

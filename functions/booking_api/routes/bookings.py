@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from booking_core import clock
 from booking_core.domain.common import MAX_ID, MAX_UID
 from booking_core.domain.bookings import CancelInput, CreateBookingInput, RescheduleInput
+from booking_core.domain.reservations import ReservationInput, ReservationPatch
 from booking_core.errors import DomainError
 from booking_core.idempotency import run_idempotent
 from booking_core.pipeline.context import CreatedBooking
@@ -22,6 +23,7 @@ from booking_core.repositories.bookings import DynamoBookingStore
 from booking_core.repositories.listing import DynamoBookingListing
 from booking_core.services.abuse import email_window, ip_admission
 from booking_core.services.bookings import get_booking
+from booking_core.services import reservations
 from booking_core.services.changes import cancel
 from booking_core.services.slots import get_slots
 from routes.http import (
@@ -41,6 +43,8 @@ from routes.http import (
 # Idempotency-Key; 429 abuse limits.
 BOOKING_STATUSES = (200, 401, 403, 404, 409, 422, 429)
 RESCHEDULE_STATUSES = (401, 403, 404, 409, 422, 429)
+# A reservation answers what a booking of its slot would (no attendee rules, no repeat: 200 is never a repeat).
+RESERVATION_STATUSES = (403, 404, 409, 422, 429)
 
 
 def created_body(outcome: CreatedBooking) -> Any:
@@ -157,6 +161,48 @@ def register(routes: Routes) -> None:
 
         return idempotent(produce)
 
+    @routes.public("POST", "/v2/slots/reservations", success=201, errors=RESERVATION_STATUSES, tags=["slots"],
+                   summary="Hold a slot for a few minutes",
+                   description="201 when a booking of the slot would succeed now, else the error that booking would "
+                               "get (409 `slot_reserved` while someone else holds it). Until `reservationUntil` "
+                               "(`reservationDuration` minutes, default 5, at most 15) the slot is not listed and "
+                               "only a booking that passes `reservationUid` may take it; that booking consumes the "
+                               "reservation. A reservation holds what that booking would: every fixed host, the "
+                               "round-robin host it would get, and each occurrence of a recurring type; seated "
+                               "types cannot be reserved (400). The uid is the capability for the other routes.")
+    def reserve_slot(body: Annotated[ReservationInput, Body()]):
+        def produce() -> Response:
+            now = clock.now()
+            return ok(reservations.reserve(store, body, now, admit=admission(now)), 201)
+
+        return idempotent(produce)
+
+    @routes.public("GET", "/v2/slots/reservations/<reservation_uid>", tags=["slots"],
+                   summary="Get a slot reservation (404 once it has expired)")
+    def get_reservation(reservation_uid: Annotated[str, Path(max_length=MAX_UID)]):
+        return ok(reservations.get(store, reservation_uid, clock.now()))
+
+    @routes.public("PATCH", "/v2/slots/reservations/<reservation_uid>", errors=(403, 409, 422, 429),
+                   tags=["slots"], summary="Move or extend a slot reservation",
+                   description="`slotStart` moves it (checked as a booking of the new slot would be, its own hold "
+                               "ignored); `reservationDuration` holds it that many minutes from now (at most 15).")
+    def move_reservation(reservation_uid: Annotated[str, Path(max_length=MAX_UID)],
+                         body: Annotated[ReservationPatch, Body()]):
+        def produce() -> Response:
+            now = clock.now()
+            return ok(reservations.move(store, reservation_uid, body, now, admit=admission(now)))
+
+        return idempotent(produce)
+
+    @routes.public("DELETE", "/v2/slots/reservations/<reservation_uid>", errors=(409, 422, 429), tags=["slots"],
+                   summary="Release a slot reservation (the slot is free at once)")
+    def release_reservation(reservation_uid: Annotated[str, Path(max_length=MAX_UID)]):
+        def produce() -> Response:
+            now = clock.now()
+            reservations.cancel(store, reservation_uid, now, admit=admission(now))
+            return ok(None)
+
+        return idempotent(produce)
 
 LIST_DESCRIPTION = (
     "Filters combine with AND. `status`: comma-separated categories, any of which a booking may be in: upcoming "

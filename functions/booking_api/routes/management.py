@@ -19,8 +19,10 @@ from booking_core.domain.bookings import (
 )
 from booking_core.domain.calendars import ConferencingConnectInput, ConnectInput, ConnectionPatch
 from booking_core.domain.event_types import EventTypeInput, EventTypePatch
+from booking_core.domain.out_of_office import OutOfOfficeInput
 from booking_core.domain.users import ScheduleInput, SchedulePatch, UserInput, UserPatch
 from booking_core.domain.webhooks import WebhookInput, WebhookPatch
+from booking_core.domain.workflows import WorkflowInput, WorkflowPatch
 from routes.http import Lazy, Routes, ok
 
 
@@ -53,6 +55,18 @@ def _conferencing() -> Any:
     from booking_core.services.conferencing import ConferencingConnections
 
     return ConferencingConnections()
+
+
+def _out_of_office() -> Any:
+    from booking_core.services.out_of_office import OutOfOfficeService
+
+    return OutOfOfficeService()
+
+
+def _workflows() -> Any:
+    from booking_core.services.workflows import WorkflowService
+
+    return WorkflowService()
 
 
 def _changes() -> Any:
@@ -310,4 +324,76 @@ def register_calendars(routes: Routes) -> None:
     def disconnect_conferencing(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                                 connection_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
         conferencing().disconnect(user_id, connection_id)
+        return ok(None)
+
+
+def register_out_of_office(routes: Routes) -> None:
+    """A user's out-of-office entries: busy time for every event type they host."""
+    away = Lazy(_out_of_office)
+
+    @routes.admin("POST", "/v2/users/<user_id>/ooo", success=201, tags=["out of office"],
+                  summary="Mark a user out of office",
+                  description="From `start` to `end` the user has no availability for any event type: their slots "
+                              "disappear, round-robin and collective types treat them as busy, and booking a "
+                              "single-host type of theirs then answers 409 `host_out_of_office` with "
+                              "`details.redirectToUserId` when a redirect is set. `redirectToUserId` must be another "
+                              "existing user. Emits `outOfOfficeCreated` (webhook trigger OOO_CREATED). An entry that "
+                              "has ended is no longer listed; a user has at most 100 that have not ended.")
+    def create_out_of_office(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                             body: Annotated[OutOfOfficeInput, Body()]):
+        return ok(away().create(user_id, body, clock.now()), 201)
+
+    @routes.admin("GET", "/v2/users/<user_id>/ooo", tags=["out of office"],
+                  summary="List a user's out-of-office entries that have not ended")
+    def list_out_of_office(user_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+        return ok(away().list(user_id, clock.now()))
+
+    @routes.admin("DELETE", "/v2/users/<user_id>/ooo/<ooo_id>", tags=["out of office"],
+                  summary="Remove an out-of-office entry (its time is bookable again at once)")
+    def delete_out_of_office(user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                             ooo_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+        away().delete(user_id, ooo_id)
+        return ok(None)
+
+
+WORKFLOW_DESCRIPTION = (
+    "`activeOn`: `{eventTypeIds: [...]}` (at most 40, each must exist) or `{all: true}`. `trigger`: `newEvent` (a "
+    "booking accepted: created or confirmed), `eventCancelled`, `rescheduleEvent`, or `beforeEvent` / `afterEvent` "
+    "with `offset` (that long before the start / after the end of an accepted booking). `steps` (1 to 10): "
+    "`emailAttendee` (attendees and guests), `emailHost` (every host), `emailAddress` (`to`: an email), "
+    "`smsAttendee` (each attendee's phoneNumber, else their first booking-field answer that is an E.164 number), "
+    "`smsNumber` (`to`: an international number). `subject` (emails; default `{EVENT_NAME}`) and `body` are "
+    "templates with {EVENT_NAME}, {ORGANIZER_NAME}, {ATTENDEE_NAME}, {EVENT_DATE}, {EVENT_TIME}, {TIMEZONE} (the "
+    "recipient's zone), {LOCATION}, {MEETING_URL}, {CANCELLATION_REASON} and {RESPONSES.<slug>}; an unknown "
+    "variable is a 400. Text messages are cut to 480 characters (ending with ...). At most 50 workflows.")
+
+
+def register_workflows(routes: Routes) -> None:
+    """Workflows: emails and text messages around bookings, sent by the workflows subscriber."""
+    workflows = Lazy(_workflows)
+
+    @routes.admin("POST", "/v2/workflows", success=201, tags=["workflows"], summary="Create a workflow",
+                  description=WORKFLOW_DESCRIPTION)
+    def create_workflow(body: Annotated[WorkflowInput, Body()]):
+        return ok(workflows().create(body, clock.now()), 201)
+
+    @routes.admin("GET", "/v2/workflows", tags=["workflows"], summary="List workflows")
+    def list_workflows():
+        return ok(workflows().list())
+
+    @routes.admin("GET", "/v2/workflows/<workflow_id>", tags=["workflows"], summary="Get a workflow")
+    def get_workflow(workflow_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+        return ok(workflows().get(workflow_id))
+
+    @routes.admin("PATCH", "/v2/workflows/<workflow_id>", errors=(409,), tags=["workflows"],
+                  summary="Update a workflow",
+                  description="Validated as a whole after the change. Steps already scheduled for bookings keep "
+                              "their time unless the workflow's timing changes: then they move when they come due.")
+    def patch_workflow(workflow_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Annotated[WorkflowPatch, Body()]):
+        return ok(workflows().patch(workflow_id, body, clock.now()))
+
+    @routes.admin("DELETE", "/v2/workflows/<workflow_id>", errors=(409,), tags=["workflows"],
+                  summary="Delete a workflow (its scheduled steps then send nothing)")
+    def delete_workflow(workflow_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+        workflows().delete(workflow_id)
         return ok(None)

@@ -34,6 +34,8 @@ ERROR_STATUS: dict[str, int] = {
     "duration_limit_reached": 409,
     "conflict_error": 409,
     "idempotency_key_in_progress": 409,
+    "host_out_of_office": 409,
+    "slot_reserved": 409,
     "payload_too_large": 413,
     "event_type_no_hosts": 422,
     "idempotency_key_reused": 422,

@@ -6,6 +6,7 @@ Phases never see a table layout: they ask for domain objects and hand over a `Bo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from booking_core.domain.abuse import RateWindow
@@ -13,14 +14,17 @@ from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormR
 from booking_core.domain.bookings import BookingRecord
 from booking_core.domain.calendars import CalendarConnection
 from booking_core.domain.event_types import EventType
+from booking_core.domain.out_of_office import OutOfOffice
 from booking_core.domain.payments import Payment
+from booking_core.domain.reservations import Reservation
 from booking_core.domain.seats import Seat
 from booking_core.domain.users import Schedule, User
 
 
 @dataclass(frozen=True, slots=True)
 class HostBooking:
-    """An active booking as it occupies one host's time."""
+    """An active booking as it occupies one host's time, or a slot reservation's hold (`reserved_until`, epoch
+    seconds: it counts until then)."""
 
     uid: str
     event_type_id: int
@@ -29,6 +33,15 @@ class HostBooking:
     busy_start_min: int
     busy_end_min: int
     status: str
+    reserved_until: int | None = None
+
+    @property
+    def is_reservation(self) -> bool:
+        return self.reserved_until is not None
+
+    def counts_at(self, now_s: int) -> bool:
+        """A booking always counts; a reservation's hold only until it expires."""
+        return self.reserved_until is None or self.reserved_until > now_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,7 @@ class HostConfig:
     schedules: list[Schedule]
     blocked: bool = False  # a `block` blocklist entry matches the host's email or domain
     calendars: list[StoredConnection] = field(default_factory=list)
+    out_of_office: list[OutOfOffice] = field(default_factory=list)  # busy for every event type
 
     def schedule(self, schedule_id: int | None) -> Schedule | None:
         wanted = schedule_id if schedule_id is not None else self.user.default_schedule_id
@@ -94,6 +108,7 @@ class RequestKeys:
     private_link: str | None = None
     routing_response_id: int | None = None
     seat_start_min: int | None = None
+    reservation_uid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +121,7 @@ class RequestData:
     private_link: PrivateLink | None = None
     routing_response: RoutingFormResponse | None = None
     seat_slot: SeatSlot | None = None
+    reservation: Reservation | None = None  # as stored (live or not: the caller compares with its clock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +143,7 @@ class NewBooking:
     duplicate_key: str | None = None
     stale_duplicate_uid: str | None = None
     booker_key: str | None = None
+    reservation_uid: str | None = None  # the booker's own reservation: locks it holds are taken over
 
 
 @dataclass(slots=True)
@@ -222,6 +239,25 @@ class SeatLeave:
 
 
 @dataclass(slots=True)
+class ReservationWrite:
+    """A slot reservation stored: new (`expected_version` None) or moved / extended. Its locks are taken unless held
+    by someone else's booking or live reservation."""
+
+    reservation: Reservation
+    expected_version: int | None = None
+
+
+@dataclass(slots=True)
+class ReservationRelease:
+    """A reservation leaving (consumed by its booking, cancelled) or leaving its old slot (moved: `keep_item`): its
+    holds and the locks it still holds go, except those the same write takes again."""
+
+    reservation: Reservation
+    expected_version: int
+    keep_item: bool = False
+
+
+@dataclass(slots=True)
 class BookingWrite:
     """Everything one transaction writes: all or nothing."""
 
@@ -239,7 +275,10 @@ class BookingWrite:
     payments: list[Payment] = field(default_factory=list)
     payment_expected_status: str | None = None  # for payment updates: the status they must still have
     rate_windows: list[RateWindow] = field(default_factory=list)  # abuse-limit counters this write counts in
+    reservations: list[ReservationWrite] = field(default_factory=list)
+    released_reservations: list[ReservationRelease] = field(default_factory=list)
     events: list[OutboxEvent] = field(default_factory=list)
+    now: datetime | None = None  # the request's clock: locks of reservations expired by then are free
 
 
 # -- failures a write can report -----------------------------------------------------------------------------------
@@ -279,6 +318,10 @@ class StaleBooking(Exception):
 
 class PaymentAlreadySettled(Exception):
     pass
+
+
+class StaleReservation(Exception):
+    """The reservation changed, was consumed or expired (and its locks were taken) since it was read."""
 
 
 class TransactionTooLarge(Exception):
@@ -361,6 +404,8 @@ class BookingStore(Protocol):
     def holds_seat(self, booking_uid: str, email: str) -> bool: ...
 
     def get_payment(self, payment_uid: str) -> Payment | None: ...
+
+    def get_reservation(self, uid: str) -> Reservation | None: ...
 
     def blocklist_entries(self, keys: list[tuple[str, str]]) -> list[BlocklistEntry]: ...
 

@@ -20,7 +20,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from booking_core.config import settings
-from booking_core.events.contracts import DETAIL_TYPES, SCHEDULED_TYPES, BookingEvent, ScheduledEvent
+from booking_core.events.contracts import (
+    DETAIL_TYPES,
+    OUT_OF_OFFICE_CREATED,
+    SCHEDULED_TYPES,
+    BookingEvent,
+    ScheduledEvent,
+)
+from booking_core.events.out_of_office import OutOfOfficeEvent
 from booking_core.observability import logger, metrics, tracer
 
 EventHandler = Callable[..., Any]
@@ -41,14 +48,17 @@ def discover_handlers(function_dir: Path, folder: str = "events") -> dict[str, E
     return handlers
 
 
-def parse(body: str) -> BookingEvent | ScheduledEvent | dict[str, Any]:
-    """A queue message: an EventBridge event (booking change or scheduled moment) or a feature job (`{"job": ...}`)."""
+def parse(body: str) -> BookingEvent | ScheduledEvent | OutOfOfficeEvent | dict[str, Any]:
+    """A queue message: an EventBridge event (booking change, scheduled moment, out-of-office entry) or a feature job
+    (`{"job": ...}`)."""
     document = json.loads(body)
     detail_type = document.get("detail-type")
     if detail_type in DETAIL_TYPES:
         return BookingEvent.model_validate(document)
     if detail_type in SCHEDULED_TYPES:
         return ScheduledEvent.model_validate(document)
+    if detail_type == OUT_OF_OFFICE_CREATED:
+        return OutOfOfficeEvent.model_validate(document)
     if "job" in document:
         return document
     raise ValueError(f"unknown message ({detail_type or 'no detail-type'})")

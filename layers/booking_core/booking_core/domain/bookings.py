@@ -73,6 +73,8 @@ class CreateBookingInput(LenientModel):
     private_link: str | None = Field(default=None, max_length=200)
     recurrence_count: int | None = Field(default=None, ge=1, le=MAX_OCCURRENCES)
     is_dry_run: bool = False
+    reservation_uid: str | None = Field(default=None, max_length=100,
+                                        description="the booker's slot reservation of this very slot: consumed")
 
     @field_validator("booking_fields_responses")
     @classmethod

@@ -45,6 +45,11 @@ def _email(value: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def email_address(value: str) -> str:
+    """An email address as the `Email` type accepts it (domain lower case), or ValueError."""
+    return _email(value)
+
+
 def _time_zone(value: str) -> str:
     if not is_valid_zone(value):
         raise ValueError("must be an IANA time zone such as Europe/London")

@@ -21,6 +21,7 @@ Trigger = Literal[
     "BOOKING_NO_SHOW_UPDATED",
     "BOOKING_REASSIGNED",
     "BOOKING_UPDATED",
+    "OOO_CREATED",
 ]
 DeliveryStatus = Literal["pending", "delivered", "retrying", "failed"]
 
@@ -93,7 +94,7 @@ class Delivery(CamelModel):
     webhook_id: int
     event_id: str
     trigger_event: Trigger
-    booking_uid: str
+    booking_uid: str | None = None  # None for OOO_CREATED
     status: DeliveryStatus = "pending"
     attempts: int = 0
     last_response_status: int | None = None

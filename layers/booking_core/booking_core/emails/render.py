@@ -270,6 +270,22 @@ def render(kind: Kind, source: BookingEvent | Booking, recipient: Recipient, pre
                  reply_to=[address for address in reply_to if address.lower() != recipient.email.lower()])
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def free_form(to: str, subject: str, text: str) -> Email:
+    """An email written by someone else (a workflow step): the text as written, and the same text as HTML with every
+    character escaped, links clickable and line breaks kept."""
+    escaped = html.escape(text)
+    linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+    paragraphs = "".join(f"<p>{part.replace(chr(10), '<br>')}</p>" for part in linked.split("\n\n") if part.strip())
+    subject_line = _line(subject) or "(no subject)"
+    body_html = ('<!doctype html><html><head><meta charset="utf-8">'
+                 f"<title>{html.escape(subject_line)}</title></head>"
+                 f'<body style="font-family:Arial,Helvetica,sans-serif;color:#111">{paragraphs}</body></html>\n')
+    return Email(to=[to], subject=subject_line, text=text if text.endswith("\n") else text + "\n", html=body_html)
+
+
 # -- MIME ---------------------------------------------------------------------------------------------------------
 # CRLF line ends and 7-bit transfer encodings only (quoted-printable or base64 for anything else), so the message
 # passes unchanged through any SMTP hop.
@@ -311,5 +327,5 @@ def to_mime(email: Email, sender: str) -> bytes:
     return message.as_bytes()
 
 
-__all__ = ["INVITE_FILENAME", "KINDS", "Attachment", "Email", "Kind", "Recipient", "Role", "has_email", "invite",
-           "recipients_for", "render", "to_mime", "when"]
+__all__ = ["INVITE_FILENAME", "KINDS", "Attachment", "Email", "Kind", "Recipient", "Role", "free_form", "has_email",
+           "invite", "recipients_for", "render", "to_mime", "when"]

@@ -38,10 +38,14 @@ TriggeredBy = Literal["booker", "host", "system"]
 # it (no webhook trigger of its own).
 MEETING_CREATED = "bookingMeetingCreated"
 
-# Events EventBridge Scheduler puts on the bus at a booking's moments (one-time schedules).
+# Events EventBridge Scheduler puts on the bus at a booking's moments (one-time schedules). `workflowStepDue` is a
+# workflow's timed step for one booking (it names the workflow and the step).
 SCHEDULER_SOURCE = f"{EVENT_SOURCE}.scheduler"
-ScheduledType = Literal["meetingStarted", "meetingEnded", "reminderDue"]
+ScheduledType = Literal["meetingStarted", "meetingEnded", "reminderDue", "workflowStepDue"]
 SCHEDULED_TYPES: tuple[str, ...] = ScheduledType.__args__  # type: ignore[attr-defined]
+# A host's out-of-office entry was created (not a booking change: its detail carries the entry and its users; the
+# models are in events/out_of_office.py, which the booking path does not import).
+OUT_OF_OFFICE_CREATED = "outOfOfficeCreated"
 
 
 class _EventModel(BaseModel):
@@ -138,6 +142,8 @@ class ScheduledDetail(_EventModel):
     booking_uid: str
     scheduled_for: datetime
     minutes_before: int | None = None
+    workflow_id: int | None = Field(default=None, description="workflowStepDue: the workflow")
+    step: int | None = Field(default=None, description="workflowStepDue: the step's index in the workflow (from 0)")
 
 
 class ScheduledEvent(_EventModel):

@@ -40,12 +40,14 @@ def host_calls(store: BookingStore, host_ids: list[int], from_min: int, to_min: 
     return calls
 
 
-def assemble_hosts(host_ids: list[int], results: list[Any]) -> dict[int, LoadedHost]:
+def assemble_hosts(host_ids: list[int], results: list[Any], now_s: int) -> dict[int, LoadedHost]:
+    """Each host with what occupies them at `now_s` (epoch seconds): bookings, and reservation holds that have not
+    expired by then (the lock conditions of the write compare the same clock)."""
     hosts: dict[int, LoadedHost] = {}
     for index, host_id in enumerate(host_ids):
         config, bookings = results[2 * index], results[2 * index + 1]
         if config is not None:
-            hosts[host_id] = LoadedHost(config=config, bookings=bookings)
+            hosts[host_id] = LoadedHost(config=config, bookings=[b for b in bookings if b.counts_at(now_s)])
     return hosts
 
 
@@ -114,13 +116,13 @@ def load_availability(enriched: EnrichedBooking, store: BookingStore) -> Availab
     limit_keys = limit_candidate_keys(event_type, starts[0], starts[-1] + 1)
     if limit_keys:
         extra("limits", lambda: store.limit_counts(limit_keys))
-    if event_type.booker_active_bookings_limit and not enriched.is_rescheduling:
+    if event_type.booker_active_bookings_limit and not enriched.is_rescheduling and not enriched.is_holding:
         now_min = enriched.request.now_min
         extra("booker", lambda: store.booker_bookings(enriched.booker_key, now_min))
     results = gather(calls)
     return AvailabilityLoaded(
         enriched=enriched,
-        hosts=with_calendar_busy(assemble_hosts(host_ids, results), from_min, to_min),
+        hosts=with_calendar_busy(assemble_hosts(host_ids, results, enriched.request.now_s), from_min, to_min),
         round_robin_counts=results[extras["rr"]] if "rr" in extras else {},
         round_robin_period=period,
         limit_counts=results[extras["limits"]] if "limits" in extras else {},
@@ -159,7 +161,9 @@ def _schedule_for(config: HostConfig, event_type: EventType) -> Schedule | None:
 def host_availability(
     host: LoadedHost, event_type: EventType, from_min: int, to_min: int, ignore_uids: Iterable[str] = ()
 ) -> HostAvailability:
-    """Working windows from the host's schedule for this type and busy time from their active bookings."""
+    """Working windows from the host's schedule for this type; busy time from their active bookings and live slot
+    reservations, their connected calendars and their out-of-office entries (the last two rounded outward to the lock
+    grid, as bookings are)."""
     schedule = _schedule_for(host.config, event_type)
     windows = WorkingHours.from_schedule(schedule).windows(from_min, to_min) if schedule else []
     ignored = set(ignore_uids)
@@ -167,6 +171,8 @@ def host_availability(
     # the moved booking's own event in the host's calendar does not block its new time
     own_events = {(b.start_min, b.end_min) for b in host.bookings if b.uid in ignored}
     busy += [held_interval(start, end, 0, 0) for start, end in host.calendar_busy if (start, end) not in own_events]
+    busy += [held_interval(entry.start_min, entry.end_min, 0, 0) for entry in host.config.out_of_office
+             if entry.overlaps(from_min - AROUND, to_min + AROUND)]
     return HostAvailability(host_id=host.config.user.id, windows=windows, busy=busy)
 
 

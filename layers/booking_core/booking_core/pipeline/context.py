@@ -11,6 +11,7 @@ from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormR
 from booking_core.domain.availability import SlotRules
 from booking_core.domain.bookings import BookingRecord, CreateBookingInput, HostRef
 from booking_core.domain.event_types import EventType
+from booking_core.domain.reservations import Reservation
 from booking_core.ports import BookerBooking, HostBooking, HostConfig, LimitCount, Seat, SeatSlot
 
 
@@ -47,6 +48,11 @@ class BookingRequest:
     signed_in_email: str | None = None
     rescheduling: Rescheduling | None = None
     email_window: RateWindow | None = None  # the abuse-limit window a new booking counts in (None: off)
+    holding: bool = False  # a slot reservation's check: no attendee yet, so no booker rules
+
+    @property
+    def now_s(self) -> int:
+        return int(self.now.timestamp())
 
     @property
     def rate_windows(self) -> list[RateWindow]:
@@ -79,6 +85,15 @@ class EnrichedBooking:
     is_recurring: bool
     is_rescheduling: bool
     responses: dict[str, Any] = field(default_factory=dict)  # bookingFieldsResponses, normalised when checked
+    reservation: Reservation | None = None  # the caller's own live reservation: its holds do not block it
+
+    @property
+    def is_holding(self) -> bool:
+        return self.request.holding
+
+    @property
+    def own_holds(self) -> list[str]:
+        return [self.reservation.uid] if self.reservation else []
 
     @property
     def joins_seat(self) -> bool:

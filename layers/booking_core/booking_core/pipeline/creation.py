@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from booking_core.conferencing import APPS, PROVIDERS
 from booking_core.domain import limits
@@ -36,12 +37,14 @@ from booking_core.ports import (
     NewBooking,
     RecordUpdate,
     Release,
+    ReservationRelease,
     RoundRobinIncrement,
     SeatJoin,
     SeatLeave,
     SeatOpen,
     SeatSlot,
     SlotTaken,
+    StaleReservation,
 )
 from booking_core.timeutil import from_minutes, iso_z, to_minutes
 
@@ -210,7 +213,14 @@ def new_booking(record: BookingRecord, enriched: EnrichedBooking, start_min: int
         duplicate_key=record.duplicate_key,
         stale_duplicate_uid=stale_uid,
         booker_key=enriched.booker_key,
+        reservation_uid=enriched.reservation.uid if enriched.reservation else None,
     )
+
+
+def consumed(enriched: EnrichedBooking) -> list[ReservationRelease]:
+    """The booker's reservation goes in the booking's own transaction (its locks become the booking's)."""
+    reservation = enriched.reservation
+    return [ReservationRelease(reservation, reservation.version)] if reservation else []
 
 
 def release_of(original: BookingRecord, updated: BookingRecord, booker_key: str | None) -> Release:
@@ -269,19 +279,22 @@ def _payment(enriched: EnrichedBooking, records: list[BookingRecord], now: datet
     )
 
 
-def commit_first_free(
+Made = TypeVar("Made")
+
+
+def first_free(
     validated: ValidatedBooking,
     store: BookingStore,
-    attempt: Callable[[int | None], tuple[list[BookingRecord], BookingWrite | None]],
-) -> CreatedBooking:
+    attempt: Callable[[int | None], tuple[Made, BookingWrite | None]],
+) -> Made:
     """Write the plan `attempt` builds for the best round-robin host (or for the fixed hosts alone); when that host
-    was booked by someone else meanwhile (their lock is held), try the next one. A held lock of a fixed host fails
-    the booking. A plan of None is a dry run: nothing is written."""
+    was taken by someone else meanwhile (their lock is held), try the next one. A held lock of a fixed host fails
+    the request. A plan of None is a dry run: nothing is written."""
     enriched = validated.loaded.enriched
     for round_robin_host in list(validated.round_robin_ranking) or [None]:
-        records, plan = attempt(round_robin_host)
+        made, plan = attempt(round_robin_host)
         if plan is None:
-            return CreatedBooking(bookings=records, created=True)
+            return made
         try:
             store.write(plan)
         except SlotTaken as taken:
@@ -290,8 +303,18 @@ def commit_first_free(
             raise taken_error(enriched) from taken
         except LimitReached as reached:
             raise limit_error(reached) from reached
-        return CreatedBooking(bookings=records, created=True)
+        except StaleReservation as exc:
+            raise reservation_changed() from exc
+        return made
     raise DomainError("round_robin_host_unavailable_for_booking", "every available host was booked meanwhile")
+
+
+def commit_first_free(
+    validated: ValidatedBooking,
+    store: BookingStore,
+    attempt: Callable[[int | None], tuple[list[BookingRecord], BookingWrite | None]],
+) -> CreatedBooking:
+    return CreatedBooking(bookings=first_free(validated, store, attempt), created=True)
 
 
 def create_single_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -> CreatedBooking:
@@ -322,7 +345,9 @@ def create_single_seat(validated: ValidatedBooking, store: BookingStore, now: da
             if records[0].round_robin_key else [],
             payments=[payment] if payment else [],
             rate_windows=enriched.request.rate_windows,
+            released_reservations=consumed(enriched),
             events=[new_event(detail_type, r, occurred_at=now, context=context_of(r)) for r in records],  # type: ignore[arg-type]
+            now=now,
         )
 
     return commit_first_free(validated, store, attempt)
@@ -334,6 +359,10 @@ def taken_error(enriched: EnrichedBooking) -> DomainError:
     if enriched.is_round_robin:
         return DomainError("round_robin_host_unavailable_for_booking", "the hosts were booked meanwhile")
     return DomainError("fixed_hosts_unavailable_for_booking", "a fixed host was booked meanwhile")
+
+
+def reservation_changed() -> DomainError:
+    return DomainError("conflict_error", "the reservation changed meanwhile (moved, cancelled or expired); try again")
 
 
 def limit_error(reached: LimitReached) -> DomainError:
@@ -381,7 +410,9 @@ def open_seat(validated: ValidatedBooking, store: BookingStore, now: datetime) -
         seat_opens=[SeatOpen(slot=slot, seat=seat)],
         limits=limit_deltas(enriched.event_type, [record], []),
         rate_windows=enriched.request.rate_windows,
+        released_reservations=consumed(enriched),
         events=[new_event("bookingCreated", view, occurred_at=now, context=context_of(record, seat.seat_uid))],
+        now=now,
     ))
     return CreatedBooking(bookings=[view], created=True, seat_uid=seat.seat_uid)
 
@@ -449,6 +480,7 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
             creates=[new_booking(record, enriched, validated.starts[0], None)],
             events=[new_event("bookingRescheduled", record, occurred_at=now, previous=previous,
                               context=context_of(record))],
+            now=now,
         )
         if rescheduling.released_already:  # its slot and counters went back when the host asked for a new time
             plan.updates.append(RecordUpdate(previous, original.version))
@@ -487,7 +519,7 @@ def reschedule_seat(
     assert rescheduling is not None and rescheduling.seat is not None and rescheduling.seat_slot is not None
     original, old_seat, old_slot = rescheduling.original, rescheduling.seat, rescheduling.seat_slot
     closing = old_slot.taken <= 1
-    plan = BookingWrite(seat_leaves=[SeatLeave(slot=old_slot, seat=old_seat, close=closing)])
+    plan = BookingWrite(seat_leaves=[SeatLeave(slot=old_slot, seat=old_seat, close=closing)], now=now)
     new_slot = enriched.seat_slot
     if target is not None and new_slot is not None:
         record = target

@@ -39,16 +39,17 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
     data = request.input
     rescheduling = request.rescheduling
     dup_key = duplicate_key(event_type_id, request.start_min, data.attendee.email)
-    blocklist_keys = list(lookup_keys(data.attendee.email))
+    blocklist_keys = [] if request.holding else list(lookup_keys(data.attendee.email))
     for guest in data.guests:
         blocklist_keys.extend(lookup_keys(guest))
     keys = RequestKeys(
         event_type_id=event_type_id,
-        duplicate_key=dup_key,
+        duplicate_key=None if request.holding else dup_key,
         blocklist=tuple(dict.fromkeys(blocklist_keys)),
         private_link=data.private_link,
         routing_response_id=data.routing.response_id if data.routing else None,
         seat_start_min=request.start_min,
+        reservation_uid=data.reservation_uid,
     )
     calls: list[Callable[[], Any]] = [lambda: store.fetch_request_data(keys)]
     if admit is not None:
@@ -70,14 +71,17 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
     payment_required = bool(event_type.price and event_type.price.amount > 0)
     if rescheduling is not None:
         payment_required = bool(rescheduling.original.payment_required)
+    reservation = found.reservation
+    if reservation is not None and (reservation.event_type_id != event_type.id or not reservation.is_live(request.now)):
+        reservation = None
     return EnrichedBooking(
         request=request,
         event_type=event_type,
         length=length,
         end_min=request.start_min + length,
         occurrence_count=count,
-        duplicate_key=None if is_seated else dup_key,
-        duplicate_uid=None if is_seated else found.duplicate_uid,
+        duplicate_key=None if is_seated or request.holding else dup_key,
+        duplicate_uid=None if is_seated or request.holding else found.duplicate_uid,
         guests=guests,
         blocklist=found.blocklist,
         private_link=found.private_link,
@@ -93,5 +97,6 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
         is_recurring=is_recurring,
         is_rescheduling=rescheduling is not None,
         responses=dict(data.booking_fields_responses),
+        reservation=reservation,
     )
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from booking_core.domain import limits
 from booking_core.domain.availability import SlotRules, compute_slots
+from booking_core.domain.out_of_office import away_during
 from booking_core.domain.recurrence import occurrences
 from booking_core.domain.round_robin import build_candidates, rank
 from booking_core.errors import DomainError
@@ -49,7 +50,8 @@ def validate_availability(loaded: AvailabilityLoaded) -> ValidatedBooking:
     limit_keys = [limits.keys_for_start(event_type, start, tz) for start in starts]
     if not enriched.joins_seat:
         _check_limits(loaded, limit_keys)
-    _check_booker_limit(loaded)
+    if not enriched.is_holding:
+        _check_booker_limit(loaded)
 
     organizer = loaded.hosts[(bookable.fixed or ranking or bookable.pool)[0]].config.user
     return ValidatedBooking(
@@ -82,6 +84,7 @@ def _check_slots(
     event_type = enriched.event_type
     rescheduling = enriched.request.rescheduling
     ignore = [rescheduling.original.uid] if rescheduling and rescheduling.frees_original else []
+    ignore += enriched.own_holds
     if bookable.pool and not pool:
         raise DomainError("round_robin_host_unavailable_for_booking", "none of the requested hosts can be booked")
     free_pool: set[int] | None = None
@@ -107,13 +110,29 @@ def _check_slots(
     if rescheduling:  # keep the same host when they are still free
         previous = [h.id for h in rescheduling.original.hosts if h.id in ranking]
         ranking = previous + [h for h in ranking if h not in previous]
+    if enriched.reservation:  # the host the booker's reservation holds comes first
+        held = [h for h in enriched.reservation.host_ids if h in ranking]
+        ranking = held + [h for h in ranking if h not in held]
     return ranking
 
 
 def _unavailable(
     loaded: AvailabilityLoaded, fixed: list[int], pool: list[int], rules: SlotRules, start: int, ignore: list[str]
 ) -> DomainError:
+    """Why `start` is not bookable, most specific first: the single host is out of office; someone else's slot
+    reservation holds it (it would be free without the reservations); the team's hosts; else the slot is busy."""
     event_type = loaded.enriched.event_type
+    held_start, held_end = rules.held(start)
+    if not loaded.enriched.is_team_event and fixed:
+        away = away_during(loaded.hosts[fixed[0]].config.out_of_office, held_start, held_end)
+        if away is not None:
+            details = {"redirectToUserId": away.redirect_to_user_id} if away.redirect_to_user_id else None
+            return DomainError("host_out_of_office", "the host is out of office at the requested time", details)
+    holds = [b.uid for h in fixed + pool for b in loaded.hosts[h].bookings if b.is_reservation and b.uid not in ignore]
+    if holds:
+        bookable = BookableHosts(fixed=fixed, pool=pool, tz_name="UTC")
+        if start in available_slots(event_type, loaded.hosts, bookable, rules, start, start + 1, [*ignore, *holds]):
+            return DomainError("slot_reserved", "this slot is reserved by someone else for a few minutes")
     if not loaded.enriched.is_team_event:
         return DomainError("no_available_users_found_error", "no host is available at the requested time")
     if fixed and pool:

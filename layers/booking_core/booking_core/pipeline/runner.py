@@ -18,13 +18,14 @@ from booking_core.domain.abuse import RateWindow, too_many
 from booking_core.errors import DomainError, invalid, not_found
 from booking_core.observability import count, logger, mask_email, mask_uid, phase_timer
 from booking_core.pipeline.availability import load_availability
-from booking_core.pipeline.context import CreatedBooking, EnrichedBooking, Rescheduling
+from booking_core.pipeline.context import CreatedBooking, EnrichedBooking, Rescheduling, ValidatedBooking
 from booking_core.pipeline.creation import (
     create_single_seat,
     join_seat,
     open_seat,
     reschedule_seat,
     reschedule_single_seat,
+    reservation_changed,
 )
 from booking_core.pipeline.enrichment import enrich
 from booking_core.pipeline.post_validation import validate_availability
@@ -39,6 +40,7 @@ from booking_core.ports import (
     SeatSlotOpened,
     RateLimited,
     SlotTaken,
+    StaleReservation,
     TransactionTooLarge,
     WriteContention,
 )
@@ -191,10 +193,29 @@ def _seat_errors(action: Callable[[], CreatedBooking]) -> CreatedBooking:
         raise DomainError("no_available_users_found_error", "you already hold a booking at that time") from exc
     except SlotTaken as exc:
         raise DomainError("no_available_users_found_error", "the slot was booked meanwhile") from exc
+    except StaleReservation as exc:
+        raise reservation_changed() from exc
     except WriteContention as exc:
         raise DomainError("conflict_error", "too many simultaneous changes; try again") from exc
     except TransactionTooLarge as exc:
         raise invalid("start", "this booking is too long to move in one step: cancel it and book the new time") from exc
+
+
+def check_slot(data: CreateBookingInput, store: BookingStore, now: datetime,
+               admit: Callable[[], None] | None = None) -> ValidatedBooking:
+    """The booking pipeline up to its last check, for a slot reservation: the slot is bookable right now exactly when
+    this passes (no attendee yet, so the booker's own rules wait for the booking). `data.reservation_uid` names the
+    caller's own reservation when it is being moved: its holds do not block it."""
+    with phase_timer("validation"):
+        request = validate(data, now, holding=True)
+    with phase_timer("enrichment"):
+        enriched = enrich(request, store, data.event_type_id, admit)
+    with phase_timer("enriched_validation"):
+        check_enriched(enriched)
+    with phase_timer("availability_loading"):
+        loaded = load_availability(enriched, store)
+    with phase_timer("post_enrichment_validation"):
+        return validate_availability(loaded)
 
 
 def reschedule_booking(

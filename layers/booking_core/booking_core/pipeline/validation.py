@@ -21,9 +21,10 @@ def validate(
     signed_in_email: str | None = None,
     rescheduling: Rescheduling | None = None,
     email_window: RateWindow | None = None,
+    holding: bool = False,
 ) -> BookingRequest:
     """Schema validation happened at the edge (pydantic, phonenumbers); here: a start in the past is refused
-    before any other time rule."""
+    before any other time rule. `holding`: the check of a slot reservation (no attendee yet)."""
     if data.start < now:
         raise DomainError("booking_in_past", "the requested start is in the past")
     return BookingRequest(
@@ -34,6 +35,7 @@ def validate(
         signed_in_email=signed_in_email,
         rescheduling=rescheduling,
         email_window=email_window,
+        holding=holding,
     )
 
 
@@ -47,6 +49,8 @@ def check_enriched(enriched: EnrichedBooking) -> None:
         _check_reschedule(enriched)
     if not event_type.host_ids:
         raise DomainError("event_type_no_hosts", "this event type has no bookable host")
+    if enriched.is_holding and event_type.seats is not None:
+        raise invalid("eventTypeId", "seats of a seated event type are taken one by one and cannot be reserved")
     if event_type.seats is not None and event_type.recurrence is not None:
         raise DomainError("recurring_event_seats_error", "seated event types cannot be recurring")
     if data.recurrence_count is not None:
@@ -67,7 +71,9 @@ def check_enriched(enriched: EnrichedBooking) -> None:
         )
     if event_type.disable_guests and data.guests and not enriched.is_rescheduling:
         raise invalid("guests", "this event type does not accept guests")
-    _check_booker(enriched)
+    if not enriched.is_holding:
+        _check_booker(enriched)
+        _check_reservation(enriched)
     if not enriched.is_rescheduling:
         _check_private_link(enriched)
     if data.routing is not None and enriched.routing_response is None:
@@ -93,6 +99,17 @@ def _check_reschedule(enriched: EnrichedBooking) -> None:
             "reschedule_notice_too_short",
             f"bookings starting within {notice} minutes cannot be rescheduled",
         )
+
+
+def _check_reservation(enriched: EnrichedBooking) -> None:
+    """A booking that passes a live reservation books exactly its slot (an unknown or expired one counts for
+    nothing: the booking takes its chances like any other)."""
+    reservation = enriched.reservation
+    if reservation is None:
+        return
+    if to_minutes(reservation.slot_start) != enriched.request.start_min or reservation.length != enriched.length:
+        raise invalid("reservationUid", "this reservation holds another slot: book its slotStart and length, or "
+                                        "book without it")
 
 
 def _check_booker(enriched: EnrichedBooking) -> None:

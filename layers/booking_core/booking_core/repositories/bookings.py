@@ -18,6 +18,7 @@ from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormR
 from booking_core.domain.bookings import Attendee, BookingRecord
 from booking_core.domain.event_types import EventType
 from booking_core.domain.payments import Payment
+from booking_core.domain.reservations import Reservation
 from booking_core.ports import (
     AlreadySeated,
     BookerBooking,
@@ -27,17 +28,20 @@ from booking_core.ports import (
     HostConfig,
     LimitCount,
     LimitReached,
+    OutboxEvent,
     PaymentAlreadySettled,
     RateLimited,
     Reassignment,
     RequestData,
     RequestKeys,
+    ReservationRelease,
     Seat,
     SeatsFull,
     SeatSlot,
     SeatSlotOpened,
     SlotTaken,
     StaleBooking,
+    StaleReservation,
     TransactionTooLarge,
     WriteContention,
 )
@@ -58,6 +62,8 @@ from booking_core.repositories.tables import (
     OutboxItem,
     PaymentItem,
     PrivateLinkItem,
+    ReservationHoldItem,
+    ReservationItem,
     RoundRobinCountItem,
     RoutingResponseItem,
     SeatGuardItem,
@@ -91,6 +97,10 @@ def lock_key(host_id: int, bucket_min: int) -> tuple[str, str]:
 
 def host_booking_key(host_id: int, start_min: int, uid: str) -> tuple[str, str]:
     return user_pk(host_id), f"HB#{minute_key(start_min)}#{uid}"
+
+
+def reservation_key(uid: str) -> tuple[str, str]:
+    return f"RESERVATION#{uid}", "RESERVATION"
 
 
 def round_robin_key(event_type_id: int, period: str, host_id: int) -> tuple[str, str]:
@@ -164,7 +174,9 @@ class DynamoBookingStore:
             wanted.append((f"ROUTINGRESPONSE#{keys.routing_response_id}", "ROUTINGRESPONSE"))
         if keys.seat_start_min is not None:
             wanted.append(seat_slot_key(keys.event_type_id, keys.seat_start_min))
-        event_type = link = routing = slot = None
+        if keys.reservation_uid:
+            wanted.append(reservation_key(keys.reservation_uid))
+        event_type = link = routing = slot = reservation = None
         duplicate_uid = None
         blocklist: list[BlocklistEntry] = []
         for item in batch_get(wanted):
@@ -180,6 +192,8 @@ class DynamoBookingStore:
                 routing = RoutingFormResponse.model_validate(item.doc)
             elif isinstance(item, SeatSlotItem):
                 slot = self._slot_from(keys.event_type_id, item)
+            elif isinstance(item, ReservationItem):
+                reservation = _reservation_from(item)
         return RequestData(
             event_type=event_type,
             duplicate_uid=duplicate_uid,
@@ -187,6 +201,7 @@ class DynamoBookingStore:
             private_link=link,
             routing_response=routing,
             seat_slot=slot,
+            reservation=reservation,
         )
 
     @staticmethod
@@ -215,13 +230,17 @@ class DynamoBookingStore:
         return self._users.load_config(host_id)
 
     def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]:
-        """Active bookings whose held interval overlaps [from_min, to_min), in one strongly consistent Query."""
+        """Active bookings and reservation holds (expired ones too: the caller compares with its clock) whose held
+        interval overlaps [from_min, to_min), in one strongly consistent Query."""
         low = f"HB#{minute_key(from_min - _LOOKBACK_MINUTES)}"
         high = f"HB#{minute_key(to_min)}~"
         out: list[HostBooking] = []
-        for item in HostBookingItem.query(user_pk(host_id), HostBookingItem.sk.between(low, high), consistent_read=True):
+        for item in Item.query(user_pk(host_id), Item.sk.between(low, high), consistent_read=True):
+            if not isinstance(item, HostBookingItem | ReservationHoldItem):
+                continue
             busy_start, busy_end = int(item.busy_start_min), int(item.busy_end_min)
             if busy_end > from_min and busy_start < to_min:
+                held = isinstance(item, ReservationHoldItem)
                 out.append(
                     HostBooking(
                         uid=item.uid,
@@ -230,7 +249,8 @@ class DynamoBookingStore:
                         end_min=int(item.end_min),
                         busy_start_min=busy_start,
                         busy_end_min=busy_end,
-                        status=item.status,
+                        status="reserved" if held else item.status,
+                        reserved_until=int(item.expires_at) if held else None,
                     )
                 )
         return out
@@ -291,6 +311,14 @@ class DynamoBookingStore:
             return None
         return Payment.model_validate(item.doc)
 
+    def get_reservation(self, uid: str) -> Reservation | None:
+        """The reservation as stored, live or expired (TTL removes it some time after it expired)."""
+        try:
+            item = ReservationItem.get(*reservation_key(uid), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _reservation_from(item)
+
     # -- the one write -------------------------------------------------------------------------------------------
     def write(self, plan: BookingWrite) -> None:
         """Apply the plan in one transaction, retrying transaction conflicts; report refused conditions as domain
@@ -319,6 +347,8 @@ def _failure(failed: list[tuple[str, Any]]) -> Exception:
         return SeatSlotOpened()
     if "lock" in kinds:
         return SlotTaken({info for kind, info in failed if kind == "lock"})
+    if kinds & {"reservation", "reservation_lock"}:
+        return StaleReservation(f"condition failed on {sorted(kinds)}")
     for kind, error in (
         ("seat_guard", AlreadySeated()),
         ("seat_join", SeatsFull()),
@@ -389,6 +419,7 @@ class _Operations:
                 released_guards[release.duplicate_key] = release.record.uid
         taken_locks: set[tuple[int, int]] = set()
         taken_guards: set[str] = set()
+        now_s = int((plan.now or clock.now()).timestamp())
 
         for new in plan.creates:
             record = new.record
@@ -400,8 +431,7 @@ class _Operations:
                 ops.add(_Op("put", _host_booking_item(host_id, hb), ("host_booking", host_id)))
             for host_id, bucket in new.lock_keys:
                 taken_locks.add((host_id, bucket))
-                previous = released_locks.get((host_id, bucket))
-                condition = LockItem.booking_uid == previous if previous else Item.pk.does_not_exist()
+                condition = _lock_free(now_s, released_locks.get((host_id, bucket)), new.reservation_uid)
                 ops.add(_Op("put", LockItem(*lock_key(host_id, bucket), booking_uid=record.uid),
                             ("lock", host_id), condition))
             if new.duplicate_key:
@@ -458,7 +488,7 @@ class _Operations:
         for update in plan.updates:
             ops.add(_versioned_put(update.record, update.expected_version))
         for moved in plan.reassignments:
-            _reassign(ops, moved)
+            _reassign(ops, moved, now_s)
 
         for delta in plan.limits:
             if delta.count == 0 and delta.minutes == 0:
@@ -525,12 +555,72 @@ class _Operations:
             item, actions, condition = counted(window)
             ops.add(_Op("update", item, ("rate", window), condition, actions))
 
+        for written in plan.reservations:
+            _hold(ops, written.reservation, written.expected_version, now_s)
+        for release in plan.released_reservations:
+            _release_reservation(ops, release)
+
         for event in plan.events:
-            ops.outbox.append(_Op("put", OutboxItem(event.event_id, detail_type=event.detail_type,
-                                                    detail=event.detail_json, created_at=event.created_at,
-                                                    expires_at=int(clock.epoch_seconds()) + OUTBOX_RETENTION_SECONDS),
-                                  ("outbox", None)))
+            ops.outbox.append(_Op("put", outbox_item(event), ("outbox", None)))
         return ops
+
+
+def _lock_free(now_s: int, previous_booking: str | None = None, reservation_uid: str | None = None) -> Any:
+    """A lock may be taken when nobody holds it, when it is held by a reservation that has expired by now, when the
+    booking being moved away holds it (a reschedule hands it over) or when the taker's own reservation holds it."""
+    condition = Item.pk.does_not_exist() | (LockItem.expires_at <= now_s)
+    if previous_booking:
+        condition |= LockItem.booking_uid == previous_booking
+    if reservation_uid:
+        condition |= LockItem.reservation_uid == reservation_uid
+    return condition
+
+
+def _reservation_from(item: ReservationItem) -> Reservation:
+    return Reservation.model_validate({**item.doc, "version": int(item.version)})
+
+
+def _hold(ops: _Operations, reservation: Reservation, expected_version: int | None, now_s: int) -> None:
+    """A reservation stored: its item (new, or the version read), its locks and its holds."""
+    reservation.version = (expected_version or 0) + 1
+    condition = Item.pk.does_not_exist() if expected_version is None else ReservationItem.version == expected_version
+    ops.add(_Op("put", ReservationItem(*reservation_key(reservation.uid), doc=reservation.dump(),
+                                       version=reservation.version, expires_at=reservation.until_s),
+                ("reservation", reservation.uid), condition))
+    for host_id, bucket in reservation.lock_keys:
+        ops.add(_Op("put", LockItem(*lock_key(host_id, bucket), reservation_uid=reservation.uid,
+                                    expires_at=reservation.until_s),
+                    ("lock", host_id), _lock_free(now_s, reservation_uid=reservation.uid)))
+    for hold in reservation.holds:
+        ops.add(_Op("put", ReservationHoldItem(*host_booking_key(hold.host_id, hold.start_min, reservation.uid),
+                                               uid=reservation.uid, event_type_id=reservation.event_type_id,
+                                               start_min=hold.start_min, end_min=hold.end_min,
+                                               busy_start_min=hold.busy_start_min, busy_end_min=hold.busy_end_min,
+                                               expires_at=reservation.until_s), ("hold", hold.host_id)))
+
+
+def _release_reservation(ops: _Operations, release: ReservationRelease) -> None:
+    """What a reservation held and the same write does not take again: its holds, its locks (only while it still
+    holds them) and, unless it stays (moved), its item."""
+    reservation = release.reservation
+    if not release.keep_item:
+        ops.add(_Op("delete", ReservationItem(*reservation_key(reservation.uid)), ("reservation", reservation.uid),
+                    ReservationItem.version == release.expected_version))
+    for hold in reservation.holds:
+        key = host_booking_key(hold.host_id, hold.start_min, reservation.uid)
+        if key not in ops.ops:
+            ops.add(_Op("delete", ReservationHoldItem(*key), ("hold", hold.host_id)))
+    for host_id, bucket in reservation.lock_keys:
+        key = lock_key(host_id, bucket)
+        if key not in ops.ops:
+            ops.add(_Op("delete", LockItem(*key), ("reservation_lock", reservation.uid),
+                        LockItem.reservation_uid == reservation.uid))
+
+
+def outbox_item(event: OutboxEvent) -> OutboxItem:
+    """The outbox row of one event, written in the transaction of the change it reports."""
+    return OutboxItem(event.event_id, detail_type=event.detail_type, detail=event.detail_json,
+                      created_at=event.created_at, expires_at=int(clock.epoch_seconds()) + OUTBOX_RETENTION_SECONDS)
 
 
 def _add_seat(ops: _Operations, slot: SeatSlot, seat: Seat) -> None:
@@ -576,9 +666,9 @@ def _versioned_put(record: BookingRecord, expected_version: int) -> _Op:
     return _Op("put", _booking_item(record), ("version", record.uid), BookingItem.version == expected_version)
 
 
-def _reassign(ops: _Operations, moved: Reassignment) -> None:
-    """The booking's record, and its hold on time moved from the leaving hosts to the joining ones; the co-host
-    listing entries follow."""
+def _reassign(ops: _Operations, moved: Reassignment, now_s: int) -> None:
+    """The booking's record, and its hold on time moved from the leaving hosts to the joining ones (whose locks may be
+    free or held by an expired slot reservation); the co-host listing entries follow."""
     record = moved.record
     ops.add(_versioned_put(record, moved.expected_version))
     now_hosts = [host.id for host in record.hosts]
@@ -592,7 +682,7 @@ def _reassign(ops: _Operations, moved: Reassignment) -> None:
         ops.add(_Op("put", _host_booking_item(host_id, hb), ("host_booking", host_id)))
     for host_id, bucket in moved.taken_locks:
         ops.add(_Op("put", LockItem(*lock_key(host_id, bucket), booking_uid=record.uid), ("lock", host_id),
-                    Item.pk.does_not_exist()))
+                    _lock_free(now_s)))
     before, after = set(moved.previous_host_ids[1:]), set(now_hosts[1:])
     for host_id in before - after:
         ops.add(_Op("delete", CoHostItem(booking_key(record.uid)[0], f"HOST#{host_id}"), ("cohost", host_id)))

@@ -10,6 +10,7 @@ from pynamodb.transactions import TransactWrite
 from booking_core.domain.event_types import EventType, EventTypeInput
 from booking_core.domain.users import Schedule, ScheduleInput, User, UserInput
 from booking_core.domain.calendars import CalendarConnection, ConferencingConnection
+from booking_core.domain.out_of_office import OutOfOffice
 from booking_core.ports import HostConfig, StoredConnection
 from booking_core.repositories.counters import next_id
 from booking_core.repositories.tables import (
@@ -17,6 +18,7 @@ from booking_core.repositories.tables import (
     ConferencingConnectionItem,
     EventTypeItem,
     Item,
+    OutOfOfficeItem,
     ScheduleItem,
     SchedulePointerItem,
     UserItem,
@@ -78,7 +80,7 @@ class UserRepository:
             raise ConcurrentUpdate(str(exc)) from exc
 
     def load_config(self, user_id: int) -> HostConfig | None:
-        """The user's profile and schedules in one Query."""
+        """The user's profile, schedules, calendar connections and out-of-office entries in one Query."""
         items = list(Item.query(user_pk(user_id), Item.sk.startswith("P#"), consistent_read=True))
         profile = next((item for item in items if isinstance(item, UserItem)), None)
         if profile is None:
@@ -92,7 +94,10 @@ class UserRepository:
             for item in items
             if isinstance(item, CalendarConnectionItem)
         ]
-        return HostConfig(user=user, schedules=schedules, blocked=bool(profile.blocked), calendars=calendars)
+        away = sorted((OutOfOffice.model_validate(item.doc) for item in items if isinstance(item, OutOfOfficeItem)),
+                      key=lambda entry: (entry.start, entry.id))
+        return HostConfig(user=user, schedules=schedules, blocked=bool(profile.blocked), calendars=calendars,
+                          out_of_office=away)
 
     def touch_last_active(self, user_id: int, when: Any) -> bool:
         """Move lastActiveAt forward (never back). False when the user is gone or already more recent."""
@@ -167,6 +172,13 @@ class EventTypeRepository:
         except DoesNotExist:
             return None
         return EventType.model_validate(item.doc), int(item.version)
+
+    def existing(self, event_type_ids: list[int]) -> set[int]:
+        """Which of these event types exist (one BatchGetItem)."""
+        from booking_core.repositories.bookings import batch_get
+
+        found = batch_get((f"EVENTTYPE#{i}", "EVENTTYPE") for i in event_type_ids)
+        return {int(item.pk.split("#")[1]) for item in found if isinstance(item, EventTypeItem)}
 
     def save(self, event_type: EventType, version: int) -> None:
         item = EventTypeItem(f"EVENTTYPE#{event_type.id}", "EVENTTYPE", doc=event_type.dump(), version=version + 1)

@@ -8,10 +8,12 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | user profile             | USER#<id>                          | P#PROFILE                   |
 | schedule                 | USER#<userId>                      | P#SCHEDULE#<id>             |
 | calendar connection      | USER#<userId>                      | P#CALENDAR#<id>             |
+| out-of-office entry      | USER#<userId>                      | P#OOO#<id:010>              |
 | conferencing connection  | USER#<userId>                      | CONF#<type>                 |
 | schedule pointer         | SCHEDULE#<id>                      | SCHEDULE                    |
 | user email / domain index| USEREMAIL#<email> / USERDOMAIN#<d> | USER#<id>                   |
 | host booking (busy)      | USER#<hostId>                      | HB#<startMin:010>#<uid>     |
+| reservation hold (busy)  | USER#<hostId>                      | HB#<startMin:010>#<resUid>  |
 | slot lock                | USER#<hostId>                      | LOCK#<bucketMin:010>        |
 | event type               | EVENTTYPE#<id>                     | EVENTTYPE                   |
 | private link             | EVENTTYPE#<id>                     | LINK#<linkId>               |
@@ -30,14 +32,25 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | routing form response    | ROUTINGRESPONSE#<id>               | ROUTINGRESPONSE             |
 | payment                  | PAYMENT#<paymentUid>               | PAYMENT                     |
 | private-link use marker  | LINKUSE#<linkId>#<bookingUid>      | LINKUSE                     |
+| slot reservation         | RESERVATION#<reservationUid>       | RESERVATION                 |
+| workflow                 | WORKFLOW#<id>                      | WORKFLOW                    |
+| workflow listing         | WORKFLOWS                          | <id:010>                    |
+| workflow scope index     | WORKFLOWSCOPE#<all|eventType#n>    | <id:010>                    |
 | webhooks                 | see repositories/webhooks.py       |                             |
 
 `expiresAt` (epoch seconds) is the table's TTL attribute (template.yaml): DynamoDB deletes an item some time after
 that moment (typically within a few days), so readers that care about the exact moment compare it themselves. Items
-without it never expire. Webhook delivery records carry it (see repositories/webhooks.py).
+without it never expire. Webhook delivery records carry it (see repositories/webhooks.py), and so do out-of-office
+entries (their end), slot reservations with their holds and locks (`reservationUntil`).
 
-A user's configuration (profile, schedules) shares the "P#" prefix, so one Query loads it; their bookings and locks
-sit beside it in the same partition, so a host's busy time over a window is one Query too.
+A user's configuration (profile, schedules, calendar connections, out-of-office entries) shares the "P#" prefix, so
+one Query loads it; their bookings, reservation holds and locks sit beside it in the same partition, so a host's busy
+time over a window is one Query too.
+
+Slot reservations (written by repositories/bookings.py): a reservation holds the same lock items a booking of its
+slot would (`reservationUid` and `expiresAt` instead of `bookingUid`) and one hold item per host in the host-booking
+range, which the availability Query reads like a booking until `expiresAt`. Lock conditions accept a lock whose
+`expiresAt` has passed, so an expired reservation frees its slot by itself; TTL only tidies.
 
 Secondary indexes (listing bookings, `GET /v2/bookings`): every one is sorted by `startKey` = <startMin:010>#<uid>
 (unique per booking, so a position in any of them is one string) and projects `status`, `endMin`, `eventTypeId`,
@@ -158,6 +171,13 @@ class ConferencingConnectionItem(Item, discriminator="conferencing_connection"):
     credentials = UnicodeAttribute()  # sealed (booking_core.crypto, purpose conferencing-credentials)
 
 
+class OutOfOfficeItem(Item, discriminator="out_of_office"):
+    """pk USER#<id>, sk P#OOO#<id>: loaded with the host's profile; DynamoDB's TTL removes it after its end."""
+
+    doc = JSONAttribute()
+    expires_at = NumberAttribute(attr_name=TTL_ATTRIBUTE)
+
+
 class ScheduleItem(Item, discriminator="schedule"):
     doc = JSONAttribute()
     version = NumberAttribute(default=1)
@@ -228,7 +248,33 @@ class HostBookingItem(Item, discriminator="host_booking"):
 
 
 class LockItem(Item, discriminator="lock"):
-    booking_uid = UnicodeAttribute()
+    """A slot lock: held by a booking (`booking_uid`, no expiry) or by a slot reservation (`reservation_uid` until
+    `expires_at`, epoch seconds: afterwards the lock is free for anyone)."""
+
+    booking_uid = UnicodeAttribute(null=True)
+    reservation_uid = UnicodeAttribute(null=True, attr_name="reservationUid")
+    expires_at = NumberAttribute(null=True, attr_name=TTL_ATTRIBUTE)
+
+
+class ReservationItem(Item, discriminator="reservation"):
+    """pk RESERVATION#<uid>, sk RESERVATION: the reservation's document (its slot, hosts and lock keys)."""
+
+    doc = JSONAttribute()
+    version = NumberAttribute(default=1)
+    expires_at = NumberAttribute(attr_name=TTL_ATTRIBUTE)
+
+
+class ReservationHoldItem(Item, discriminator="reservation_hold"):
+    """pk USER#<hostId>, sk HB#<startMin>#<reservationUid>: the interval a live reservation holds, read with the
+    host's bookings (a sibling of HostBookingItem, so queries for bookings alone never see it)."""
+
+    uid = UnicodeAttribute()
+    event_type_id = NumberAttribute()
+    start_min = NumberAttribute()
+    end_min = NumberAttribute()
+    busy_start_min = NumberAttribute()
+    busy_end_min = NumberAttribute()
+    expires_at = NumberAttribute(attr_name=TTL_ATTRIBUTE)
 
 
 class DuplicateGuardItem(Item, discriminator="dup"):
@@ -300,6 +346,15 @@ class DeliveryItem(Item, discriminator="webhook_delivery"):
     status = UnicodeAttribute()
     attempts = NumberAttribute(default=0)
     expires_at = NumberAttribute(null=True, attr_name=TTL_ATTRIBUTE)
+
+
+class WorkflowItem(Item, discriminator="workflow"):
+    doc = JSONAttribute()
+    version = NumberAttribute(default=1)
+
+
+class WorkflowIndexItem(Item, discriminator="workflow_index"):
+    workflow_id = NumberAttribute()
 
 
 class OutboxItem(Model):

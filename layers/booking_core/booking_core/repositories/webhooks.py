@@ -105,10 +105,11 @@ class WebhookRepository:
         ids = [int(item.webhook_id) for item in WebhookIndexItem.query("WEBHOOKS", consistent_read=True)]
         return self._load(ids)
 
-    def matching(self, event_type_id: int, host_ids: list[int]) -> list[Webhook]:
-        """Subscriptions for every booking, this event type, or one of these hosts: one concurrent round of
+    def matching(self, event_type_id: int | None, host_ids: list[int]) -> list[Webhook]:
+        """Subscriptions for every booking, this event type (if any), or one of these hosts: one concurrent round of
         Queries on the scope indexes, then one BatchGetItem."""
-        scopes = ["all", f"eventType#{event_type_id}", *(f"user#{host}" for host in host_ids)]
+        scopes = ["all", *([f"eventType#{event_type_id}"] if event_type_id is not None else []),
+                  *(f"user#{host}" for host in host_ids)]
         pages = gather([lambda scope=scope: list(WebhookIndexItem.query(f"WEBHOOKSCOPE#{scope}", consistent_read=True))
                         for scope in scopes])
         return self._load(sorted({int(item.webhook_id) for page in pages for item in page}))

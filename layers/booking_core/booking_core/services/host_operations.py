@@ -204,14 +204,15 @@ def _round_robin_host(record: BookingRecord, event_type: EventType) -> int | Non
 
 
 def _free_hosts(store: BookingStore, record: BookingRecord, event_type: EventType, candidates: list[int],
-                period: str) -> tuple[list[int], dict[int, Any], dict[int, int]]:
-    """The candidates free for the booking's whole held time (their working hours contain it, nothing they hold or
-    their calendars show overlaps it, not locked or blocked): one concurrent round, then their calendars."""
+                period: str, now: datetime) -> tuple[list[int], dict[int, Any], dict[int, int]]:
+    """The candidates free for the booking's whole held time (their working hours contain it, nothing they hold,
+    their live slot reservations, their calendars or their out-of-office entries overlap it, not locked or blocked):
+    one concurrent round, then their calendars."""
     from_min, to_min = record.busy_start_min - AROUND, record.busy_end_min + AROUND
     calls = host_calls(store, candidates, from_min, to_min)
     calls.append(lambda: store.round_robin_counts(event_type.id, period, candidates))
     results = gather(calls)
-    hosts = with_calendar_busy(assemble_hosts(candidates, results[:-1]), from_min, to_min)
+    hosts = with_calendar_busy(assemble_hosts(candidates, results[:-1], int(now.timestamp())), from_min, to_min)
     start, end = to_minutes(record.start), to_minutes(record.end)
     free = []
     for host_id, host in hosts.items():
@@ -246,7 +247,8 @@ def reassign(store: BookingStore, uid: str, data: ReassignInput, now: datetime) 
         raise DomainError("round_robin_host_unavailable_for_booking",
                           f"user {data.user_id} is not another round-robin host of this event type")
     period = record.round_robin_key[1] if record.round_robin_key else period_key(record.start)
-    free, hosts, counts = _free_hosts(store, record, event_type, [data.user_id] if data.user_id else pool, period)
+    free, hosts, counts = _free_hosts(store, record, event_type, [data.user_id] if data.user_id else pool, period,
+                                      now)
     if data.user_id is not None:
         order = free
     else:
@@ -299,7 +301,7 @@ def _reassignment(record: BookingRecord, seats: list[Seat], event_type: EventTyp
     turns.append(RoundRobinIncrement(event_type.id, period, new.id))
     plan = BookingWrite(reassignments=[move], round_robin=turns, events=[
         new_event("bookingReassigned", _seen(updated, seats), occurred_at=now, previous=_seen(record, seats),
-                  context=EventContext(triggered_by="host", reassign_reason=reason))])
+                  context=EventContext(triggered_by="host", reassign_reason=reason))], now=now)
     return updated, plan
 
 

@@ -28,13 +28,14 @@ def transaction_items_needed(event_type: EventTypeInput) -> int:
     fixed = [h for h in event_type.host_ids if event_type.is_fixed(h)]
     pool = [h for h in event_type.host_ids if not event_type.is_fixed(h)]
     booked_hosts = len(fixed) + (1 if pool else 0)
-    # per booking: the booking, duplicate guard, booker index, outbox event, per host its interval and locks, and
-    # a listing entry per host after the first (the organizer is listed by the booking item itself)
-    per_booking = 4 + booked_hosts * (1 + buckets) + (booked_hosts - 1)
+    # per booking: the booking, duplicate guard, booker index, outbox event, per host its interval and locks, a
+    # listing entry per host after the first (the organizer is listed by the booking item itself), and the hold of a
+    # slot reservation the booking consumes (one per host)
+    per_booking = 4 + booked_hosts * (2 + buckets) + (booked_hosts - 1)
     occurrences = event_type.recurrence.occurrences if event_type.recurrence else 1
     seats = 3 if event_type.seats else 0  # seat slot, seat, seat guard
     limits = 4 * occurrences  # day / week / month / year counters
-    shared = 2 + limits + seats  # round-robin counter(s), payment
+    shared = 3 + limits + seats  # round-robin counter(s), payment, the consumed reservation
     return per_booking * occurrences + shared
 
 

@@ -88,7 +88,8 @@ def get_slots(
     if seated:
         calls.append(lambda: store.seat_slots(event_type.id, from_min, to_min))
     results = gather(calls)
-    hosts = with_calendar_busy(assemble_hosts(event_type.host_ids, results), from_min - AROUND, to_min + AROUND)
+    hosts = with_calendar_busy(assemble_hosts(event_type.host_ids, results, int(now.timestamp())),
+                               from_min - AROUND, to_min + AROUND)
     extra = results[2 * len(event_type.host_ids):]
     counts = extra.pop(0) if limit_keys else {}
     seat_slots = extra.pop(0) if seated else []

@@ -15,10 +15,18 @@ from booking_core.domain.common import merged
 from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput, WebhookPatch
 from booking_core.errors import invalid, not_found
 from booking_core.events.contracts import BookingEvent
+from booking_core.events.out_of_office import OutOfOfficeEvent
 from booking_core.observability import count, logger
 from booking_core.repositories.webhooks import WebhookRepository
 from booking_core.scheduling import moment_detail, schedule_name
-from booking_core.webhooks.payload import TRIGGERS, build_meeting_payload, build_payload, to_json
+from booking_core.webhooks.payload import (
+    OOO_TRIGGER,
+    TRIGGERS,
+    build_meeting_payload,
+    build_ooo_payload,
+    build_payload,
+    to_json,
+)
 from booking_core.webhooks.signing import headers_for
 from booking_core.webhooks.ssrf import UnsafeUrl, allow_private_targets, check_url
 
@@ -131,7 +139,17 @@ class WebhookService:
             self._record(webhook, event_id, trigger, booking.uid, body, now)
         return len(subscribers)
 
-    def _record(self, webhook: Webhook, event_id: str, trigger: str, booking_uid: str, body: str,
+    def fan_out_ooo(self, event: OutOfOfficeEvent, now: datetime) -> int:
+        """OOO_CREATED to the subscriptions of every booking and of that user (a user's webhooks cover what happens
+        to them; event-type webhooks are about bookings of the type)."""
+        subscribers = [w for w in self.repository.matching(None, [event.detail.user.id])
+                       if w.active and OOO_TRIGGER in w.triggers]
+        body = to_json(build_ooo_payload(event, created_at=now))
+        for webhook in subscribers:
+            self._record(webhook, event.event_id, OOO_TRIGGER, None, body, now)
+        return len(subscribers)
+
+    def _record(self, webhook: Webhook, event_id: str, trigger: str, booking_uid: str | None, body: str,
                 now: datetime) -> None:
         delivery = Delivery(id=delivery_id(event_id, webhook.id, trigger), webhook_id=webhook.id, event_id=event_id,
                             trigger_event=trigger, booking_uid=booking_uid, body=body, created_at=now, updated_at=now)

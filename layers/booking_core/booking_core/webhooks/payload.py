@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from booking_core.domain.bookings import Booking, BookingRecord, HostRef
 from booking_core.events.contracts import BookingEvent, EventBooking
+from booking_core.events.out_of_office import OutOfOfficeEvent, UserRef
 from booking_core.ics import calendar_uid
 from booking_core.timeutil import iso_z
 
@@ -36,6 +37,7 @@ TRIGGERS: Final[dict[str, str]] = {
 }
 NO_SHOW_TRIGGER: Final = "BOOKING_NO_SHOW_UPDATED"
 MEETING_TRIGGERS: Final[tuple[str, ...]] = ("MEETING_STARTED", "MEETING_ENDED")
+OOO_TRIGGER: Final = "OOO_CREATED"  # outOfOfficeCreated
 
 # cal.com's system booking fields: response key -> label.
 _SYSTEM_LABELS: Final[dict[str, str]] = {
@@ -222,10 +224,34 @@ def build_meeting_payload(trigger: str, booking: BookingRecord, *, created_at: d
 
 
 
+def _ooo_user(user: UserRef | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.id, "name": user.name, "username": None, "email": user.email, "timeZone": user.time_zone}
+
+
+def build_ooo_payload(event: OutOfOfficeEvent, *, created_at: datetime) -> dict[str, Any]:
+    """OOO_CREATED, shaped as cal.com sends it: `payload.oooEntry` with the user and the user bookings go to
+    (`toUser`); the entry's reason is both `notes` and `reason.reason` (cal.com keeps a reason list and free notes)."""
+    entry = event.detail.out_of_office
+    return {"triggerEvent": OOO_TRIGGER, "createdAt": iso_z(created_at), "payload": {"oooEntry": {
+        "id": entry.id,
+        "start": iso_z(entry.start),
+        "end": iso_z(entry.end),
+        "createdAt": iso_z(entry.created_at),
+        "updatedAt": iso_z(entry.created_at),
+        "notes": entry.reason,
+        "reason": {"emoji": None, "reason": entry.reason},
+        "reasonId": None,
+        "user": _ooo_user(event.detail.user),
+        "toUser": _ooo_user(event.detail.redirect_to_user),
+    }}}
+
+
 def to_json(body: dict[str, Any]) -> str:
     """The body as sent: compact JSON; its UTF-8 bytes are what gets signed and posted."""
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
-__all__ = ["MEETING_TRIGGERS", "TRIGGERS", "UNSET", "booking_payload", "build_meeting_payload", "build_payload",
-           "to_json"]
+__all__ = ["MEETING_TRIGGERS", "OOO_TRIGGER", "TRIGGERS", "UNSET", "booking_payload", "build_meeting_payload",
+           "build_ooo_payload", "build_payload", "to_json"]

@@ -1,0 +1,10 @@
+"""workflows: the steps teams configure around bookings (emails and text messages on a new booking, a cancellation
+or a reschedule, and before or after the meeting through one-time EventBridge Scheduler schedules)."""
+
+from pathlib import Path
+
+from booking_core.services.workflows import runner
+from booking_core.subscribers import Subscriber
+
+subscriber = Subscriber("workflows", Path(__file__).parent, dependencies=lambda: {"workflows": runner()})
+lambda_handler = subscriber.lambda_handler
