@@ -43,6 +43,10 @@ that moment (typically within a few days), so readers that care about the exact 
 without it never expire. Webhook delivery records carry it (see repositories/webhooks.py), and so do out-of-office
 entries (their end), slot reservations with their holds and locks (`reservationUntil`).
 
+The pipeline and the services never build or read a key. Those they carry as opaque strings (the duplicate guard,
+the booker index, booking-limit counters) come from keys.py, and a booking record keeps the ones it holds so that
+its release finds them.
+
 A user's configuration (profile, schedules, calendar connections, out-of-office entries) shares the "P#" prefix, so
 one Query loads it; their bookings, reservation holds and locks sit beside it in the same partition, so a host's busy
 time over a window is one Query too.

@@ -34,13 +34,13 @@ from booking_core.domain.calendars import CalendarEvent, OnlineMeeting
 from booking_core.events.contracts import MEETING_CREATED, BookingEvent, new_event
 from booking_core.ics import calendar_uid
 from booking_core.observability import count, logger
-from booking_core.pipeline.enrichment import booker_key
 from booking_core.ports import BookingStore, BookingWrite, OutboxEvent, StaleBooking, StatusChange
 from booking_core.repositories.entities import (
     CalendarConnectionRepository,
     ConferencingConnectionRepository,
     UserRepository,
 )
+from booking_core.repositories.keys import booker_key_of
 from booking_core.timeutil import to_minutes
 
 if TYPE_CHECKING:  # the app modules, their Meeting and the SSRF guard load when a meeting is made, not at cold start
@@ -220,7 +220,7 @@ class MeetingSync:
                 references.append(Reference(type=CALENDAR_REFERENCE_TYPE[shared.provider], uid=shared.external_id))
             updated.references = references
             events = [self._follow_up(updated, cause)] if new_link else []
-            key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
+            key = booker_key_of(record)
             try:
                 self.store.write(BookingWrite(changes=[StatusChange(
                     updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)],
@@ -247,7 +247,7 @@ class MeetingSync:
                 shared and r.type in CALENDAR_REFERENCES)] or None
             if record.meeting_url == online.join_url:
                 updated.meeting_url = None
-            key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
+            key = booker_key_of(record)
             try:
                 self.store.write(BookingWrite(changes=[StatusChange(
                     updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)]))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from booking_core.domain.bookings import AssignmentReason
 from booking_core.observability import logger, mask_uid
-from booking_core.pipeline.enrichment import booker_key
 from booking_core.ports import BookingStore, BookingWrite, StaleBooking, StatusChange
 from booking_core.repositories.access import RoutingResponseRepository
+from booking_core.repositories.keys import booker_key_of
 from booking_core.timeutil import to_minutes
 
 _ATTEMPTS = 3
@@ -37,7 +37,7 @@ def record_assignment(store: BookingStore, responses: RoutingResponseRepository,
             routing_form_response_id=response_id,
             reason=reason_text(response.form_id, response_id, record.team_member_ids, host.name, host.id),
         )
-        key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
+        key = booker_key_of(record)
         try:
             store.write(BookingWrite(changes=[StatusChange(updated, record.version, [h.id for h in record.hosts],
                                                            to_minutes(record.start), key)]))
