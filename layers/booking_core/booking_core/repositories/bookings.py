@@ -82,8 +82,10 @@ from booking_core.repositories.tables import (
 )
 from booking_core.timeutil import to_minutes
 
-# Buffers can reach 12 h each way: look back far enough to see every booking that can overlap a window.
-_LOOKBACK_MINUTES = MAX_BOOKING_MINUTES + 2 * 720
+# Buffers can reach 12 h each way: look back far enough to see every booking that can overlap a window, and ahead
+# far enough to see a booking starting after the window whose before-buffer reaches into it.
+_MAX_BUFFER_MINUTES = 720
+_LOOKBACK_MINUTES = MAX_BOOKING_MINUTES + 2 * _MAX_BUFFER_MINUTES
 _TRANSACTION_ATTEMPTS = 8
 _BATCH_GET_LIMIT = 100
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
@@ -235,7 +237,7 @@ class DynamoBookingStore:
         """Active bookings and reservation holds (expired ones too: the caller compares with its clock) whose held
         interval overlaps [from_min, to_min), in one strongly consistent Query."""
         low = f"HB#{minute_key(from_min - _LOOKBACK_MINUTES)}"
-        high = f"HB#{minute_key(to_min)}~"
+        high = f"HB#{minute_key(to_min + _MAX_BUFFER_MINUTES)}~"
         out: list[HostBooking] = []
         for item in Item.query(user_pk(host_id), Item.sk.between(low, high), consistent_read=True):
             if not isinstance(item, HostBookingItem | ReservationHoldItem):
@@ -563,13 +565,9 @@ class _Operations:
                 continue
             condition = None
             if delta.count > 0 and delta.max_count is not None:
-                condition = LimitCountItem.count.does_not_exist() | (
-                    LimitCountItem.count <= delta.max_count - delta.count
-                )
+                condition = _within(LimitCountItem.count, delta.count, delta.max_count)
             if delta.minutes > 0 and delta.max_minutes is not None:
-                within = LimitCountItem.minutes.does_not_exist() | (
-                    LimitCountItem.minutes <= delta.max_minutes - delta.minutes
-                )
+                within = _within(LimitCountItem.minutes, delta.minutes, delta.max_minutes)
                 condition = within if condition is None else condition & within
             self.add(_Op("update", LimitCountItem(*limit_key(delta.key)), (Part.LIMIT, delta.key), condition,
                          [LimitCountItem.count.add(delta.count), LimitCountItem.minutes.add(delta.minutes),
@@ -640,6 +638,13 @@ class _Operations:
     def _events(self, plan: BookingWrite) -> None:
         for event in plan.events:
             self.outbox.append(_Op("put", outbox_item(event), (Part.OUTBOX, None)))
+
+
+def _within(counter: Any, delta: int, limit: int) -> Any:
+    """The counter (absent: 0) plus `delta` stays within `limit`. An absent counter passes only when `delta` alone
+    fits: a change larger than the limit is refused on a fresh counter too."""
+    fits = counter <= limit - delta
+    return counter.does_not_exist() | fits if delta <= limit else fits
 
 
 def _lock_free(now_s: int, previous_booking: str | None = None, reservation_uid: str | None = None) -> Any:
