@@ -25,6 +25,7 @@ from booking_core.ports import (
     DuplicateBooking,
     HostBooking,
     HostConfig,
+    HostWindow,
     LimitCount,
     LimitReached,
     PaymentAlreadySettled,
@@ -136,6 +137,11 @@ class InMemoryStore:
     def load_host(self, host_id: int) -> HostConfig | None:
         self.calls.append("load_host")
         return self.hosts.get(host_id)
+
+    def host_window(self, host_id: int, from_min: int, to_min: int) -> HostWindow:
+        self.calls.append("host_window")
+        return HostWindow(self.hosts.get(host_id), [b for b in self.host_bookings_of(host_id)
+                                                    if b.busy_end_min > from_min and b.busy_start_min < to_min])
 
     def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]:
         self.calls.append("host_bookings")

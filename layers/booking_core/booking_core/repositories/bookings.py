@@ -25,7 +25,7 @@ from booking_core.ports import (
     BookingWrite,
     DuplicateBooking,
     HostBooking,
-    HostConfig,
+    HostWindow,
     LimitCount,
     LimitReached,
     OutboxEvent,
@@ -47,7 +47,7 @@ from booking_core.ports import (
 )
 from booking_core.repositories.abuse import counted
 from booking_core.repositories.counters import booking_ids
-from booking_core.repositories.entities import UserRepository
+from booking_core.repositories.entities import config_from
 from booking_core.repositories.tables import (
     BlocklistItem,
     BookerBookingItem,
@@ -56,6 +56,8 @@ from booking_core.repositories.tables import (
     DuplicateGuardItem,
     EventTypeItem,
     HostBookingItem,
+    HOST_BUSY_PREFIX,
+    CONFIG_PREFIX,
     Item,
     LimitCountItem,
     LockItem,
@@ -133,6 +135,30 @@ def batch_get(keys: Iterable[tuple[str, str]]) -> list[Item]:
     return [item for page in results for item in page]
 
 
+def _held(items: Iterable[Item], from_min: int, to_min: int) -> list[HostBooking]:
+    """The host bookings and reservation holds among `items` whose held interval overlaps [from_min, to_min)."""
+    out: list[HostBooking] = []
+    for item in items:
+        if not isinstance(item, HostBookingItem | ReservationHoldItem):
+            continue
+        busy_start, busy_end = int(item.busy_start_min), int(item.busy_end_min)
+        if busy_end > from_min and busy_start < to_min:
+            held = isinstance(item, ReservationHoldItem)
+            out.append(
+                HostBooking(
+                    uid=item.uid,
+                    event_type_id=int(item.event_type_id),
+                    start_min=int(item.start_min),
+                    end_min=int(item.end_min),
+                    busy_start_min=busy_start,
+                    busy_end_min=busy_end,
+                    status="reserved" if held else item.status,
+                    reserved_until=int(item.expires_at) if held else None,
+                )
+            )
+    return out
+
+
 def _seat_from(item: SeatItem) -> Seat:
     doc = dict(item.doc)
     return Seat(
@@ -159,9 +185,6 @@ def _seat_doc(seat: Seat) -> dict[str, Any]:
 
 
 class DynamoBookingStore:
-    def __init__(self) -> None:
-        self._users = UserRepository()
-
     # -- reads ---------------------------------------------------------------------------------------------------
     def fetch_request_data(self, keys: RequestKeys) -> RequestData:
         wanted: list[tuple[str, str]] = [(f"EVENTTYPE#{keys.event_type_id}", "EVENTTYPE")]
@@ -226,34 +249,25 @@ class DynamoBookingStore:
         record.version = int(item.version)
         return record
 
-    def load_host(self, host_id: int) -> HostConfig | None:
-        return self._users.load_config(host_id)
+    def host_window(self, host_id: int, from_min: int, to_min: int) -> HostWindow:
+        """The host's configuration and what holds their time over [from_min, to_min), in ONE strongly consistent
+        Query: from HB#<from_min - lookback> to the end of the configuration's HC# range, which sorts right after
+        the host bookings (repositories/tables.py). Bookings after the window lie inside that range too; the filter
+        keeps them (and those ending before the window) out of the response, though DynamoDB still reads them."""
+        low = f"{HOST_BUSY_PREFIX}{minute_key(from_min - _LOOKBACK_MINUTES)}"
+        high = f"{CONFIG_PREFIX}~"
+        busy = HostBookingItem.busy_start_min
+        in_window = (busy < to_min) & (HostBookingItem.busy_end_min > from_min)
+        items = list(Item.query(user_pk(host_id), Item.sk.between(low, high), consistent_read=True,
+                                filter_condition=busy.does_not_exist() | in_window))
+        return HostWindow(config_from(items), _held(items, from_min, to_min))
 
     def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]:
         """Active bookings and reservation holds (expired ones too: the caller compares with its clock) whose held
         interval overlaps [from_min, to_min), in one strongly consistent Query."""
-        low = f"HB#{minute_key(from_min - _LOOKBACK_MINUTES)}"
-        high = f"HB#{minute_key(to_min)}~"
-        out: list[HostBooking] = []
-        for item in Item.query(user_pk(host_id), Item.sk.between(low, high), consistent_read=True):
-            if not isinstance(item, HostBookingItem | ReservationHoldItem):
-                continue
-            busy_start, busy_end = int(item.busy_start_min), int(item.busy_end_min)
-            if busy_end > from_min and busy_start < to_min:
-                held = isinstance(item, ReservationHoldItem)
-                out.append(
-                    HostBooking(
-                        uid=item.uid,
-                        event_type_id=int(item.event_type_id),
-                        start_min=int(item.start_min),
-                        end_min=int(item.end_min),
-                        busy_start_min=busy_start,
-                        busy_end_min=busy_end,
-                        status="reserved" if held else item.status,
-                        reserved_until=int(item.expires_at) if held else None,
-                    )
-                )
-        return out
+        low = f"{HOST_BUSY_PREFIX}{minute_key(from_min - _LOOKBACK_MINUTES)}"
+        high = f"{HOST_BUSY_PREFIX}{minute_key(to_min)}~"
+        return _held(Item.query(user_pk(host_id), Item.sk.between(low, high), consistent_read=True), from_min, to_min)
 
     def round_robin_counts(self, event_type_id: int, period: str, host_ids: list[int]) -> dict[int, int]:
         keys = [round_robin_key(event_type_id, period, host_id) for host_id in host_ids]
