@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +159,43 @@ def _held(items: Iterable[Item], from_min: int, to_min: int) -> list[HostBooking
     return out
 
 
+_KIND = Item.kind.attr_name
+# discriminator value -> whether it is a reservation's hold
+_BUSY_KINDS = {Item.kind.get_discriminator(HostBookingItem): False,
+               Item.kind.get_discriminator(ReservationHoldItem): True}
+
+
+def _raw_query(pk: str, key_condition: Any, filter_condition: Any) -> Iterator[dict[str, Any]]:
+    """The raw items of a strongly consistent Query, page after page."""
+    table = Item._get_connection()
+    start = None
+    while True:
+        page = table.query(pk, range_key_condition=key_condition, filter_condition=filter_condition,
+                           consistent_read=True, exclusive_start_key=start)
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
+def _busy_from_raw(raw: dict[str, Any], reservation: bool) -> HostBooking:
+    """A HostBookingItem or ReservationHoldItem as DynamoDB returns it (the models' attribute names)."""
+
+    def number(attribute: Any) -> int:
+        return int(raw[attribute.attr_name]["N"])
+
+    return HostBooking(
+        uid=raw[HostBookingItem.uid.attr_name]["S"],
+        event_type_id=number(HostBookingItem.event_type_id),
+        start_min=number(HostBookingItem.start_min),
+        end_min=number(HostBookingItem.end_min),
+        busy_start_min=number(HostBookingItem.busy_start_min),
+        busy_end_min=number(HostBookingItem.busy_end_min),
+        status="reserved" if reservation else raw[HostBookingItem.status.attr_name]["S"],
+        reserved_until=number(ReservationHoldItem.expires_at) if reservation else None,
+    )
+
+
 def _seat_from(item: SeatItem) -> Seat:
     doc = dict(item.doc)
     return Seat(
@@ -253,14 +290,24 @@ class DynamoBookingStore:
         """The host's configuration and what holds their time over [from_min, to_min), in ONE strongly consistent
         Query: from HB#<from_min - lookback> to the end of the configuration's HC# range, which sorts right after
         the host bookings (repositories/tables.py). Bookings after the window lie inside that range too; the filter
-        keeps them (and those ending before the window) out of the response, though DynamoDB still reads them."""
+        keeps them (and those ending before the window) out of the response, though DynamoDB still reads them.
+
+        Busy items are read from the raw response (a hundred hosts' worth of them per request: building a model
+        instance for each cost several times the rest of their handling); the few configuration items are models."""
         low = f"{HOST_BUSY_PREFIX}{minute_key(from_min - _LOOKBACK_MINUTES)}"
         high = f"{CONFIG_PREFIX}~"
         busy = HostBookingItem.busy_start_min
         in_window = (busy < to_min) & (HostBookingItem.busy_end_min > from_min)
-        items = list(Item.query(user_pk(host_id), Item.sk.between(low, high), consistent_read=True,
-                                filter_condition=busy.does_not_exist() | in_window))
-        return HostWindow(config_from(items), _held(items, from_min, to_min))
+        configuration: list[Item] = []
+        held: list[HostBooking] = []
+        for raw in _raw_query(user_pk(host_id), Item.sk.between(low, high), busy.does_not_exist() | in_window):
+            kind = raw[_KIND]["S"]
+            if kind in _BUSY_KINDS:
+                held.append(_busy_from_raw(raw, reservation=_BUSY_KINDS[kind]))
+            else:
+                configuration.append(Item.from_raw_data(raw))
+        return HostWindow(config_from(configuration),
+                          [b for b in held if b.busy_end_min > from_min and b.busy_start_min < to_min])
 
     def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]:
         """Active bookings and reservation holds (expired ones too: the caller compares with its clock) whose held
