@@ -98,3 +98,24 @@ def test_an_unknown_host_has_no_configuration_and_no_bookings():
 
     window = DynamoBookingStore().host_window(987_654_321, minute(0), minute(1))
     assert window.config is None and window.bookings == []
+
+
+def test_a_window_over_several_pages_is_read_to_the_end(host, monkeypatch):
+    """DynamoDB ends a Query page at 1 MB (a host with thousands of future bookings): every page is read. Pages of
+    two items stand in for it here."""
+    from pynamodb.connection.table import TableConnection
+
+    from booking_core.repositories.bookings import DynamoBookingStore
+
+    store = DynamoBookingStore()
+    whole = store.host_window(host["id"], minute(0), minute(1))
+    original = TableConnection.query
+    pages: list[int] = []
+
+    def small_pages(self, *args, **kwargs):
+        pages.append(1)
+        return original(self, *args, **{**kwargs, "limit": 2})
+
+    monkeypatch.setattr(TableConnection, "query", small_pages)
+    assert store.host_window(host["id"], minute(0), minute(1)) == whole
+    assert len(pages) >= 3  # six items read, two per page
