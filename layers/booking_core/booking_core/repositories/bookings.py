@@ -49,6 +49,8 @@ from booking_core.repositories.abuse import counted
 from booking_core.repositories.counters import booking_ids
 from booking_core.repositories.entities import config_from
 from booking_core.repositories.tables import (
+    CONFIG_PREFIX,
+    HOST_BUSY_PREFIX,
     BlocklistItem,
     BookerBookingItem,
     BookingItem,
@@ -56,8 +58,6 @@ from booking_core.repositories.tables import (
     DuplicateGuardItem,
     EventTypeItem,
     HostBookingItem,
-    HOST_BUSY_PREFIX,
-    CONFIG_PREFIX,
     Item,
     LimitCountItem,
     LockItem,

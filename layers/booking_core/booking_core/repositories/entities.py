@@ -15,6 +15,8 @@ from booking_core.domain.out_of_office import OutOfOffice
 from booking_core.ports import HostConfig, StoredConnection
 from booking_core.repositories.counters import next_id
 from booking_core.repositories.tables import (
+    CONFIG_PREFIX,
+    PROFILE_SK,
     CalendarConnectionItem,
     ConferencingConnectionItem,
     EventTypeItem,
@@ -23,8 +25,6 @@ from booking_core.repositories.tables import (
     ScheduleItem,
     SchedulePointerItem,
     UserItem,
-    CONFIG_PREFIX,
-    PROFILE_SK,
     calendar_sk,
     connection,
     schedule_sk,
