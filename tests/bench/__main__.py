@@ -2,7 +2,7 @@
 
     bench: single_rt=<n> rr_rt=<n> import_ratio=<x.xx> slots_cpu_ms=<y.y> reschedule_rt=<n> seat_open_rt=<n>
            seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> list_rt=<n> list_calls=<n> growth_ratio=<x.xx>
-           reserve_rt=<n> reserved_booking_rt=<n>
+           reserve_rt=<n> reserved_booking_rt=<n> rr100_rt=<n> slots100_rt=<n> team100_cpu_ms=<y.y>
 
 1. AWS calls by operation and SEQUENTIAL round trips on the booker's critical path, for a single-host booking and a
    round-robin booking over 3 hosts, through the real booking_api handler against the serial moto server provisioned
@@ -19,6 +19,9 @@
    page, the next page, an attendee's page and an unfiltered page over the 4 shards.
 6. Booking latency as data grows: 5,000 bookings through the real handler against the serial moto server, the median
    of each hundred (growth.py; a few minutes).
+7. Team scale (teams.py): a round-robin booking and a 7-day GET /v2/slots over 3, 10, 30 and 100 hosts and a
+   collective type of 8: calls, sequential round trips, wall time with the injected latency, CPU per request.
+   `python -m tests.bench.teams` runs this section alone (a few minutes instead of the whole bench).
 Nothing here asserts a figure: targets are printed as PASS / MISS.
 """
 
@@ -92,6 +95,9 @@ def main() -> int:
         from tests.bench import listing  # after the growth run, which measures its own 5,000 bookings
 
         pages = listing.measure(flows, LATENCY_SECONDS)
+        from tests.bench import teams
+
+        team_figures = teams.TeamBench(flows).run()
     all_operations = recorder.operations()
 
     from tests.bench import imports, slots  # booking_core is importable now (the layer is on sys.path)
@@ -175,6 +181,8 @@ def main() -> int:
     print(f"worst booking flow (reschedules and seats included, without Idempotency-Key): {worst} sequential round "
           f"trips   target <= 5   {verdict(worst <= 5)}")
     print_growth(grown, line)
+    teams.report(team_figures, line)
+    largest = teams.largest_round_robin(team_figures)
     keys = {
         "single_rt": single_rt,
         "rr_rt": rr_rt,
@@ -190,6 +198,9 @@ def main() -> int:
         "growth_ratio": f"{grown.ratio('cpu_ms'):.2f}",
         "reserve_rt": sequential_round_trips(others["slot reservation"].calls),
         "reserved_booking_rt": sequential_round_trips(others["single-host booking with its reservation"].calls),
+        "rr100_rt": largest.booking.round_trips,
+        "slots100_rt": largest.slots.round_trips,
+        "team100_cpu_ms": f"{largest.cpu_ms:.1f}",
     }
     print("bench: " + " ".join(f"{key}={value}" for key, value in keys.items()))
     return 0

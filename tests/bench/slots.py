@@ -25,7 +25,7 @@ from booking_core.domain.event_types import EventType, EventTypeHost
 from booking_core.domain.users import AvailabilityRule, Schedule, User
 from booking_core.pipeline.availability import AROUND, available_slots, bookable_hosts, first_working_hours, slot_rules
 from booking_core.pipeline.context import LoadedHost
-from booking_core.ports import HostBooking, HostConfig, LimitCount, RequestData, RequestKeys, SeatSlot
+from booking_core.ports import HostBooking, HostConfig, HostWindow, LimitCount, RequestData, RequestKeys, SeatSlot
 from booking_core.services.slots import get_slots
 from booking_core.timeutil import local_midnight_minutes, to_minutes, zone
 
@@ -56,11 +56,8 @@ class PreloadedStore:
     def fetch_request_data(self, keys: RequestKeys) -> RequestData:
         return RequestData(event_type=self.event_type, duplicate_uid=None)
 
-    def load_host(self, host_id: int) -> HostConfig | None:
-        return self.hosts[host_id].config
-
-    def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]:
-        return self.hosts[host_id].bookings  # all of them lie inside the queried span
+    def host_window(self, host_id: int, from_min: int, to_min: int) -> HostWindow:
+        return HostWindow(self.hosts[host_id].config, self.hosts[host_id].bookings)  # all inside the queried span
 
     def limit_counts(self, keys: list[str]) -> dict[str, LimitCount]:
         return {}

@@ -138,7 +138,7 @@ class DynamoWorld(World):
         from booking_core.domain.users import ScheduleInput, UserInput
         from booking_core.repositories.counters import next_id
         from booking_core.repositories.entities import CalendarConnectionRepository, ScheduleRepository, UserRepository
-        from booking_core.repositories.tables import OutOfOfficeItem, UserItem, minute_key, user_pk
+        from booking_core.repositories.tables import PROFILE_SK, OutOfOfficeItem, UserItem, out_of_office_sk, user_pk
 
         users = UserRepository()
         user = users.create(UserInput(name=spec.name, email=spec.email, time_zone=spec.time_zone))
@@ -148,11 +148,11 @@ class DynamoWorld(World):
                                                       is_default=index == 0, availability=rules), user, version)
         for start, end in spec.away:  # the item itself: the repository would also publish outOfOfficeCreated
             entry = OutOfOffice(id=next_id("out_of_office"), user_id=user.id, start=start, end=end, created_at=now)
-            OutOfOfficeItem(user_pk(user.id), f"P#OOO#{minute_key(entry.id)}",
+            OutOfOfficeItem(user_pk(user.id), out_of_office_sk(entry.id),
                             doc=entry.model_dump(mode="json", by_alias=True),
                             expires_at=int(end.timestamp())).save()
         if spec.blocked:  # the flag a matching blocklist entry sets on the profile
-            UserItem(user_pk(user.id), "P#PROFILE").update(actions=[UserItem.blocked.set(True)])
+            UserItem(user_pk(user.id), PROFILE_SK).update(actions=[UserItem.blocked.set(True)])
         if spec.calendar is not None:
             connection = spec.calendar.model_copy(update={"id": next_id("calendar_connection"), "user_id": user.id})
             CalendarConnectionRepository().create(connection, spec.credentials)

@@ -26,6 +26,7 @@ from booking_core.ports import (
     BookingWrite,
     DuplicateBooking,
     HostBooking,
+    HostWindow,
     LimitCount,
     LimitDelta,
     LimitReached,
@@ -163,7 +164,7 @@ def free(world: World, hosts: list[int], start: int, length: int = 30, now: date
 def test_what_was_never_written_reads_as_nothing(world):
     store, ghost = world.store, uid()
     (host,) = world.user_ids(1)
-    assert store.get_booking(ghost) is None and store.load_host(host) is None
+    assert store.get_booking(ghost) is None and store.host_window(host, TEN - 1440, TEN + 1440) == HostWindow(None, [])
     assert store.get_payment(ghost) is None and store.get_reservation(ghost) is None
     data = store.fetch_request_data(RequestKeys(event_type_id=10**9, duplicate_key=f"DUP#{ghost}",
                                                 blocklist=(("domain", f"{ghost}.example"),), private_link=ghost,
@@ -222,7 +223,7 @@ def test_a_host_loads_with_schedules_calendars_and_out_of_office_in_start_order(
                     away=[(later, later + timedelta(days=2)), (sooner, sooner + timedelta(hours=5))],
                     calendar=connection, credentials="sealed:abc")
     host_id = world.host(spec, NOW)
-    config = world.store.load_host(host_id)
+    config = world.store.host_window(host_id, TEN, TEN + 60).config
     assert config is not None and config.blocked is True
     user = config.user
     assert (user.id, user.name, user.email, user.time_zone, user.locked) == (host_id, "Hana", spec.email,
@@ -240,15 +241,24 @@ def test_a_host_loads_with_schedules_calendars_and_out_of_office_in_start_order(
                                                                          "user_id": host_id}))
 
 
+def held_over(world: World, host: int, from_min: int, to_min: int) -> list[HostBooking]:
+    """The host's busy items over the window, read both ways the store offers (alone, and with the configuration)."""
+    alone = world.store.host_bookings(host, from_min, to_min)
+    assert world.store.host_window(host, from_min, to_min).bookings == alone
+    return alone
+
+
 def test_host_bookings_are_those_whose_held_time_overlaps_the_window(world):
     (host,) = world.user_ids(1)
     booking = book(world, record(world, [host], TEN, buffers=(10, 20)))  # holds 9:50-10:50
     held = [interval(booking)]
-    assert world.store.host_bookings(host, TEN - 60, TEN - 10) == []  # ends where the hold starts
-    assert world.store.host_bookings(host, TEN - 60, TEN - 9) == held
-    assert world.store.host_bookings(host, TEN + 49, TEN + 120) == held
-    assert world.store.host_bookings(host, TEN + 50, TEN + 120) == []  # starts where the hold ends
-    assert world.store.host_bookings(host, TEN + 5, TEN + 6) == held  # inside it
+    assert held_over(world, host, TEN - 60, TEN - 10) == []  # ends where the hold starts
+    assert held_over(world, host, TEN - 60, TEN - 9) == held  # the before-buffer reaches back into it
+    assert held_over(world, host, TEN + 49, TEN + 120) == held
+    assert held_over(world, host, TEN + 50, TEN + 120) == []  # starts where the hold ends
+    assert held_over(world, host, TEN + 5, TEN + 6) == held  # inside it
+    later = book(world, record(world, [host], TEN + 120))
+    assert held_over(world, host, TEN - 60, TEN + 240) == [interval(booking), interval(later)]  # in start order
 
 
 # -- creating --------------------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def test_a_key_outside_the_granted_prefixes_is_a_violation(aws):
         with GUARD.expecting_violations() as found:
             client = boto3.client("dynamodb")
             client.get_item(TableName=table, Key={"pk": {"S": "BOOKING#nope"}, "sk": {"S": "BOOKING"}})
-            client.get_item(TableName=table, Key={"pk": {"S": "USER#1"}, "sk": {"S": "P#PROFILE"}})
+            client.get_item(TableName=table, Key={"pk": {"S": "USER#1"}, "sk": {"S": "HC#PROFILE"}})
             client.scan(TableName=table, Limit=1)
             boto3.client("sqs").get_queue_attributes(
                 QueueUrl=aws.queue_urls[aws.resolver.attrs[("HostsQueue", "Arn")]], AttributeNames=["All"])

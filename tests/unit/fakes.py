@@ -3,10 +3,10 @@ tests/contract/test_booking_store.py runs one suite over both, so the two cannot
 
 One write is one transaction. Every condition the DynamoDB store puts on an item is checked here against the state
 before the write; a refused write changes nothing and is reported as the DynamoDB store reports it (its conditions
-are tagged with the store's `Part`s and go through the same `refusal`, so the same precedence decides), and a write needing more items than one
-transaction holds is refused before any condition is looked at. The state is kept under the keys the table uses
-(a host's intervals by start and uid, a booker's bookings by start and uid), so what one key names here is what one
-item holds there."""
+are tagged with the store's `Part`s and go through the same `refusal`, so the same precedence decides), and a write
+needing more items than one transaction holds is refused before any condition is looked at. The state is kept under
+the keys the table uses (a host's intervals by start and uid, a booker's bookings by start and uid), so what one key
+names here is what one item holds there."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from booking_core.ports import (
     BookingWrite,
     HostBooking,
     HostConfig,
+    HostWindow,
     LimitCount,
     RequestData,
     RequestKeys,
@@ -141,13 +142,15 @@ class InMemoryStore:
         record = self.bookings.get(uid)
         return copy.deepcopy(record) if record else None
 
-    def load_host(self, host_id: int) -> HostConfig | None:
-        """The host as the table's one Query returns it: out-of-office entries in start order."""
-        self.calls.append("load_host")
+    def host_window(self, host_id: int, from_min: int, to_min: int) -> HostWindow:
+        """As the table's one Query returns it: out-of-office entries in start order, busy items by start and uid."""
+        self.calls.append("host_window")
         config = self.hosts.get(host_id)
-        if config is None:
-            return None
-        return dataclasses.replace(config, out_of_office=sorted(config.out_of_office, key=lambda e: (e.start, e.id)))
+        if config is not None:
+            config = dataclasses.replace(config, out_of_office=sorted(config.out_of_office,
+                                                                      key=lambda e: (e.start, e.id)))
+        return HostWindow(config, [b for b in self.host_bookings_of(host_id)
+                                   if b.busy_end_min > from_min and b.busy_start_min < to_min])
 
     def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]:
         self.calls.append("host_bookings")
@@ -256,7 +259,8 @@ class InMemoryStore:
 
         for delta in plan.limits:
             current = self.limits.get(delta.key, LimitCount(0, 0))
-            over_count = delta.count > 0 and delta.max_count is not None and current.count + delta.count > delta.max_count
+            over_count = (delta.count > 0 and delta.max_count is not None
+                          and current.count + delta.count > delta.max_count)
             over_minutes = (delta.minutes > 0 and delta.max_minutes is not None
                             and current.minutes + delta.minutes > delta.max_minutes)
             if over_count or over_minutes:
@@ -487,11 +491,13 @@ def _item_count(plan: BookingWrite) -> int:
     for seat_op in [*plan.seat_opens, *plan.seat_joins, *plan.seat_leaves]:
         seat = seat_op.seat
         items |= {("seat_slot", seat_op.slot.event_type_id, seat_op.slot.start_min),
-                  ("seat", seat.booking_uid, seat.seat_uid), ("seat_guard", seat.booking_uid, seat.attendee.email.lower())}
+                  ("seat", seat.booking_uid, seat.seat_uid),
+                  ("seat_guard", seat.booking_uid, seat.attendee.email.lower())}
     items |= {("seat", seat.booking_uid, seat.seat_uid) for seat in plan.seat_updates}
     items |= {("payment", payment.payment_uid) for payment in plan.payments}
     items |= {("rate", *_window_id(window)) for window in plan.rate_windows}
-    for reservation in [*(w.reservation for w in plan.reservations), *(r.reservation for r in plan.released_reservations)]:
+    for reservation in [*(written.reservation for written in plan.reservations),
+                        *(released.reservation for released in plan.released_reservations)]:
         items.add(("reservation", reservation.uid))
         items |= {("lock", *key) for key in reservation.lock_keys}
         items |= {("interval", hold.host_id, hold.start_min, reservation.uid) for hold in reservation.holds}

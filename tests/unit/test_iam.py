@@ -24,7 +24,7 @@ SUBSCRIBERS = sorted(set(FUNCTIONS) - {"BookingApiFunction", "PublisherFunction"
 
 # What each function does with the main table, by action and item kind (partition key prefix), from its code:
 EXPECTED_TABLE_GRANTS: dict[str, dict[str, set[str]]] = {
-    # UserRepository.touch_last_active: UpdateItem on the host's profile (USER#<id>, P#PROFILE)
+    # UserRepository.touch_last_active: UpdateItem on the host's profile (USER#<id>, HC#PROFILE)
     "HostsFunction": {"UpdateItem": {"USER#*"}},
     # WebhookRepository.matching: Query on WEBHOOKSCOPE#, BatchGetItem of WEBHOOK#; deliveries (WEBHOOK#<id>,
     # DELIVERY#) put, read and updated; moments and cancellations re-read the booking (BOOKING#)
@@ -38,7 +38,7 @@ EXPECTED_TABLE_GRANTS: dict[str, dict[str, set[str]]] = {
     # HB# and booker index updates)
     "RoutingFormsFunction": {"GetItem": {"ROUTINGRESPONSE#*", "BOOKING#*"}, "PutItem": {"BOOKING#*"},
                              "UpdateItem": {"USER#*", "BOOKER#*"}},
-    # CalendarSync: the booking, the organizer's configuration (Query USER# P#) and connection, their Zoom
+    # CalendarSync: the booking, the organizer's configuration (Query USER# HC#) and connection, their Zoom
     # connection (GetItem USER# CONF#), refreshed credentials of either (UpdateItem USER#), and the same
     # status-change transaction (for the event and for the meeting link)
     "CalendarSyncFunction": {"GetItem": {"BOOKING#*", "USER#*"}, "Query": {"USER#*"}, "PutItem": {"BOOKING#*"},
@@ -290,11 +290,11 @@ TABLE = STACK.resolver.refs["BookingsTable"]
 def test_leading_keys_decide_item_access():
     get = {"TableName": TABLE, "Key": {"pk": {"S": "BOOKING#x"}, "sk": {"S": "BOOKING"}}}
     assert _allowed("NotificationsFunction", "dynamodb", "GetItem", get)
-    credentials = {"TableName": TABLE, "Key": {"pk": {"S": "USER#1"}, "sk": {"S": "P#CALENDAR#1"}}}
+    credentials = {"TableName": TABLE, "Key": {"pk": {"S": "USER#1"}, "sk": {"S": "HC#CALENDAR#1"}}}
     assert not _allowed("NotificationsFunction", "dynamodb", "GetItem", credentials)
     assert not _allowed("WebhooksFunction", "dynamodb", "GetItem", credentials)
     batch = {"RequestItems": {TABLE: {"Keys": [{"pk": {"S": "WEBHOOK#1"}, "sk": {"S": "WEBHOOK"}},
-                                               {"pk": {"S": "USER#1"}, "sk": {"S": "P#CALENDAR#1"}}]}}}
+                                               {"pk": {"S": "USER#1"}, "sk": {"S": "HC#CALENDAR#1"}}]}}}
     assert not _allowed("WebhooksFunction", "dynamodb", "BatchGetItem", batch)  # every key must match
 
 

@@ -120,6 +120,10 @@ scenario = st.fixed_dictionaries({
 })
 
 
+def instants(starts: set[int]) -> list[str]:
+    return [iso_z(from_minutes(start)) for start in sorted(starts)]
+
+
 def listed_starts(store: InMemoryStore, event_type_id: int = 1) -> list[int]:
     days = get_slots(store, NOW, event_type_id, WINDOW_START, WINDOW_END, "UTC")
     return sorted(to_minutes(parse_instant(slot["start"])) for slots in days.values() for slot in slots)
@@ -186,8 +190,8 @@ def check_listing_agrees(case: dict) -> None:
     probes = tried(listed, case["probes"])
     event(f"listed starts: {'some' if listed else 'none'}")
     accepted = bookable(store, probes)
-    assert not listed - accepted, f"listed but refused: {[iso_z(from_minutes(s)) for s in sorted(listed - accepted)]}"
-    assert not accepted - listed, f"bookable but not listed: {[iso_z(from_minutes(s)) for s in sorted(accepted - listed)]}"
+    assert not listed - accepted, f"listed but refused: {instants(listed - accepted)}"
+    assert not accepted - listed, f"bookable but not listed: {instants(accepted - listed)}"
 
 
 def test_the_property_can_fail():

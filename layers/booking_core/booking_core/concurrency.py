@@ -6,13 +6,20 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+# The most calls one gather runs at once: one read per host of the largest team (domain.bookings.MAX_TEAM_HOSTS,
+# 100) and the few other reads of the same round (round-robin counts, limit counters, the booker's bookings, seat
+# slots), so that every availability read of a request is one round trip. The pool starts threads only when calls
+# wait for one (an idle thread is reused first), so a small team's request never creates more than it uses. The
+# DynamoDB connection pools are sized to the same number (repositories/tables.py).
+MAX_IN_FLIGHT = 108
+
 _executor: ThreadPoolExecutor | None = None
 
 
 def _pool() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="io")
+        _executor = ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT - 1, thread_name_prefix="io")
     return _executor
 
 

@@ -70,6 +70,14 @@ class HostConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HostWindow:
+    """What the availability reads need of one host: their configuration and their busy items over a window."""
+
+    config: HostConfig | None
+    bookings: list[HostBooking]
+
+
+@dataclass(frozen=True, slots=True)
 class SeatSlot:
     """The seated booking of an event type at one start, and how many seats it has taken."""
 
@@ -402,7 +410,10 @@ class BookingStore(Protocol):
 
     def get_booking(self, uid: str) -> BookingRecord | None: ...
 
-    def load_host(self, host_id: int) -> HostConfig | None: ...
+    def host_window(self, host_id: int, from_min: int, to_min: int) -> HostWindow:
+        """The host's configuration (None: no such user) and their bookings and reservation holds (expired ones
+        too) whose held interval overlaps [from_min, to_min): one read per host."""
+        ...
 
     def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]: ...
 

@@ -34,21 +34,19 @@ AROUND = 24 * 60
 
 
 def host_calls(store: BookingStore, host_ids: list[int], from_min: int, to_min: int) -> list[Callable[[], Any]]:
-    calls: list[Callable[[], Any]] = []
-    for host_id in host_ids:
-        calls.append(lambda host_id=host_id: store.load_host(host_id))
-        calls.append(lambda host_id=host_id: store.host_bookings(host_id, from_min, to_min))
-    return calls
+    """One read per host (its configuration and busy time over the window); gather them with any other reads, then
+    pass the first len(host_ids) results to assemble_hosts."""
+    return [lambda host_id=host_id: store.host_window(host_id, from_min, to_min) for host_id in host_ids]
 
 
 def assemble_hosts(host_ids: list[int], results: list[Any], now_s: int) -> dict[int, LoadedHost]:
     """Each host with what occupies them at `now_s` (epoch seconds): bookings, and reservation holds that have not
     expired by then (the lock conditions of the write compare the same clock)."""
     hosts: dict[int, LoadedHost] = {}
-    for index, host_id in enumerate(host_ids):
-        config, bookings = results[2 * index], results[2 * index + 1]
-        if config is not None:
-            hosts[host_id] = LoadedHost(config=config, bookings=[b for b in bookings if b.counts_at(now_s)])
+    for host_id, window in zip(host_ids, results):
+        if window.config is not None:
+            hosts[host_id] = LoadedHost(config=window.config, bookings=[b for b in window.bookings
+                                                                        if b.counts_at(now_s)])
     return hosts
 
 

@@ -18,6 +18,7 @@ from booking_core.domain.access import (
 from booking_core.repositories.bookings import batch_get
 from booking_core.repositories.counters import next_id
 from booking_core.repositories.tables import (
+    PROFILE_SK,
     BlocklistIndexItem,
     BlocklistItem,
     Item,
@@ -98,7 +99,7 @@ class BlocklistRepository:
         so the booking path reads it with the host (no extra round trip)."""
         blocked = any(entry.action == "block" for entry in self.matching(email))
         try:
-            UserItem(user_pk(user_id), "P#PROFILE").update(
+            UserItem(user_pk(user_id), PROFILE_SK).update(
                 actions=[UserItem.blocked.set(blocked)], condition=Item.pk.exists()
             )
         except UpdateError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -27,7 +27,7 @@ from booking_core.ports import (
     BookingWrite,
     DuplicateBooking,
     HostBooking,
-    HostConfig,
+    HostWindow,
     LimitCount,
     LimitReached,
     OutboxEvent,
@@ -49,8 +49,10 @@ from booking_core.ports import (
 )
 from booking_core.repositories.abuse import counted
 from booking_core.repositories.counters import booking_ids
-from booking_core.repositories.entities import UserRepository
+from booking_core.repositories.entities import config_from
 from booking_core.repositories.tables import (
+    CONFIG_PREFIX,
+    HOST_BUSY_PREFIX,
     BlocklistItem,
     BookerBookingItem,
     BookingItem,
@@ -137,6 +139,67 @@ def batch_get(keys: Iterable[tuple[str, str]]) -> list[Item]:
     return [item for page in results for item in page]
 
 
+def _held(items: Iterable[Item], from_min: int, to_min: int) -> list[HostBooking]:
+    """The host bookings and reservation holds among `items` whose held interval overlaps [from_min, to_min)."""
+    out: list[HostBooking] = []
+    for item in items:
+        if not isinstance(item, HostBookingItem | ReservationHoldItem):
+            continue
+        busy_start, busy_end = int(item.busy_start_min), int(item.busy_end_min)
+        if busy_end > from_min and busy_start < to_min:
+            held = isinstance(item, ReservationHoldItem)
+            out.append(
+                HostBooking(
+                    uid=item.uid,
+                    event_type_id=int(item.event_type_id),
+                    start_min=int(item.start_min),
+                    end_min=int(item.end_min),
+                    busy_start_min=busy_start,
+                    busy_end_min=busy_end,
+                    status="reserved" if held else item.status,
+                    reserved_until=int(item.expires_at) if held else None,
+                )
+            )
+    return out
+
+
+_KIND = Item.kind.attr_name
+# discriminator value -> whether it is a reservation's hold
+_BUSY_KINDS = {Item.kind.get_discriminator(HostBookingItem): False,
+               Item.kind.get_discriminator(ReservationHoldItem): True}
+
+
+def _raw_query(pk: str, key_condition: Any, filter_condition: Any) -> Iterator[dict[str, Any]]:
+    """The raw items of a strongly consistent Query, page after page."""
+    table = Item._get_connection()
+    start = None
+    while True:
+        page = table.query(pk, range_key_condition=key_condition, filter_condition=filter_condition,
+                           consistent_read=True, exclusive_start_key=start)
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
+def _busy_from_raw(raw: dict[str, Any], reservation: bool) -> HostBooking:
+    """A HostBookingItem or ReservationHoldItem as DynamoDB returns it (the models' attribute names)."""
+
+    def number(attribute: Any) -> int:
+        return int(raw[attribute.attr_name]["N"])
+
+    return HostBooking(
+        uid=raw[HostBookingItem.uid.attr_name]["S"],
+        event_type_id=number(HostBookingItem.event_type_id),
+        start_min=number(HostBookingItem.start_min),
+        end_min=number(HostBookingItem.end_min),
+        busy_start_min=number(HostBookingItem.busy_start_min),
+        busy_end_min=number(HostBookingItem.busy_end_min),
+        status="reserved" if reservation else raw[HostBookingItem.status.attr_name]["S"],
+        reserved_until=number(ReservationHoldItem.expires_at) if reservation else None,
+    )
+
+
 def _seat_from(item: SeatItem) -> Seat:
     doc = dict(item.doc)
     return Seat(
@@ -163,9 +226,6 @@ def _seat_doc(seat: Seat) -> dict[str, Any]:
 
 
 class DynamoBookingStore:
-    def __init__(self) -> None:
-        self._users = UserRepository()
-
     # -- reads ---------------------------------------------------------------------------------------------------
     def fetch_request_data(self, keys: RequestKeys) -> RequestData:
         wanted: list[tuple[str, str]] = [(f"EVENTTYPE#{keys.event_type_id}", "EVENTTYPE")]
@@ -230,34 +290,35 @@ class DynamoBookingStore:
         record.version = int(item.version)
         return record
 
-    def load_host(self, host_id: int) -> HostConfig | None:
-        return self._users.load_config(host_id)
+    def host_window(self, host_id: int, from_min: int, to_min: int) -> HostWindow:
+        """The host's configuration and what holds their time over [from_min, to_min), in ONE strongly consistent
+        Query: from HB#<from_min - lookback> to the end of the configuration's HC# range, which sorts right after
+        the host bookings (repositories/tables.py). Bookings after the window lie inside that range too; the filter
+        keeps them (and those ending before the window) out of the response, though DynamoDB still reads them.
+
+        Busy items are read from the raw response (a hundred hosts' worth of them per request: building a model
+        instance for each cost several times the rest of their handling); the few configuration items are models."""
+        low = f"{HOST_BUSY_PREFIX}{minute_key(from_min - _LOOKBACK_MINUTES)}"
+        high = f"{CONFIG_PREFIX}~"
+        busy = HostBookingItem.busy_start_min
+        in_window = (busy < to_min) & (HostBookingItem.busy_end_min > from_min)
+        configuration: list[Item] = []
+        held: list[HostBooking] = []
+        for raw in _raw_query(user_pk(host_id), Item.sk.between(low, high), busy.does_not_exist() | in_window):
+            kind = raw[_KIND]["S"]
+            if kind in _BUSY_KINDS:
+                held.append(_busy_from_raw(raw, reservation=_BUSY_KINDS[kind]))
+            else:
+                configuration.append(Item.from_raw_data(raw))
+        return HostWindow(config_from(configuration),
+                          [b for b in held if b.busy_end_min > from_min and b.busy_start_min < to_min])
 
     def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]:
         """Active bookings and reservation holds (expired ones too: the caller compares with its clock) whose held
         interval overlaps [from_min, to_min), in one strongly consistent Query."""
-        low = f"HB#{minute_key(from_min - _LOOKBACK_MINUTES)}"
-        high = f"HB#{minute_key(to_min + _MAX_BUFFER_MINUTES)}~"
-        out: list[HostBooking] = []
-        for item in Item.query(user_pk(host_id), Item.sk.between(low, high), consistent_read=True):
-            if not isinstance(item, HostBookingItem | ReservationHoldItem):
-                continue
-            busy_start, busy_end = int(item.busy_start_min), int(item.busy_end_min)
-            if busy_end > from_min and busy_start < to_min:
-                held = isinstance(item, ReservationHoldItem)
-                out.append(
-                    HostBooking(
-                        uid=item.uid,
-                        event_type_id=int(item.event_type_id),
-                        start_min=int(item.start_min),
-                        end_min=int(item.end_min),
-                        busy_start_min=busy_start,
-                        busy_end_min=busy_end,
-                        status="reserved" if held else item.status,
-                        reserved_until=int(item.expires_at) if held else None,
-                    )
-                )
-        return out
+        low = f"{HOST_BUSY_PREFIX}{minute_key(from_min - _LOOKBACK_MINUTES)}"
+        high = f"{HOST_BUSY_PREFIX}{minute_key(to_min + _MAX_BUFFER_MINUTES)}~"
+        return _held(Item.query(user_pk(host_id), Item.sk.between(low, high), consistent_read=True), from_min, to_min)
 
     def round_robin_counts(self, event_type_id: int, period: str, host_ids: list[int]) -> dict[int, int]:
         keys = [round_robin_key(event_type_id, period, host_id) for host_id in host_ids]

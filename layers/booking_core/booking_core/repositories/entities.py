@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -14,6 +15,8 @@ from booking_core.domain.out_of_office import OutOfOffice
 from booking_core.ports import HostConfig, StoredConnection
 from booking_core.repositories.counters import next_id
 from booking_core.repositories.tables import (
+    CONFIG_PREFIX,
+    PROFILE_SK,
     CalendarConnectionItem,
     ConferencingConnectionItem,
     EventTypeItem,
@@ -22,12 +25,14 @@ from booking_core.repositories.tables import (
     ScheduleItem,
     SchedulePointerItem,
     UserItem,
+    calendar_sk,
     connection,
+    schedule_sk,
     user_pk,
 )
 from booking_core.timeutil import UTC
 
-PROFILE = "P#PROFILE"
+PROFILE = PROFILE_SK
 
 
 class ConcurrentUpdate(Exception):
@@ -51,6 +56,28 @@ def _schedule_from(item: ScheduleItem, default_id: int | None) -> Schedule:
     schedule = Schedule.model_validate(item.doc)
     schedule.is_default = schedule.id == default_id
     return schedule
+
+
+def config_from(found: Iterable[Item]) -> HostConfig | None:
+    """A user's configuration from their HC# items (other items among them are ignored); None without a profile."""
+    items = [item for item in found if isinstance(item, UserItem | ScheduleItem | CalendarConnectionItem
+                                                  | OutOfOfficeItem)]
+    profile = next((item for item in items if isinstance(item, UserItem)), None)
+    if profile is None:
+        return None
+    user = _user_from(profile)
+    schedules = [
+        _schedule_from(item, user.default_schedule_id) for item in items if isinstance(item, ScheduleItem)
+    ]
+    calendars = [
+        StoredConnection(CalendarConnection.model_validate(item.doc), item.credentials)
+        for item in items
+        if isinstance(item, CalendarConnectionItem)
+    ]
+    away = sorted((OutOfOffice.model_validate(item.doc) for item in items if isinstance(item, OutOfOfficeItem)),
+                  key=lambda entry: (entry.start, entry.id))
+    return HostConfig(user=user, schedules=schedules, blocked=bool(profile.blocked), calendars=calendars,
+                      out_of_office=away)
 
 
 class UserRepository:
@@ -81,23 +108,7 @@ class UserRepository:
 
     def load_config(self, user_id: int) -> HostConfig | None:
         """The user's profile, schedules, calendar connections and out-of-office entries in one Query."""
-        items = list(Item.query(user_pk(user_id), Item.sk.startswith("P#"), consistent_read=True))
-        profile = next((item for item in items if isinstance(item, UserItem)), None)
-        if profile is None:
-            return None
-        user = _user_from(profile)
-        schedules = [
-            _schedule_from(item, user.default_schedule_id) for item in items if isinstance(item, ScheduleItem)
-        ]
-        calendars = [
-            StoredConnection(CalendarConnection.model_validate(item.doc), item.credentials)
-            for item in items
-            if isinstance(item, CalendarConnectionItem)
-        ]
-        away = sorted((OutOfOffice.model_validate(item.doc) for item in items if isinstance(item, OutOfOfficeItem)),
-                      key=lambda entry: (entry.start, entry.id))
-        return HostConfig(user=user, schedules=schedules, blocked=bool(profile.blocked), calendars=calendars,
-                          out_of_office=away)
+        return config_from(Item.query(user_pk(user_id), Item.sk.startswith(CONFIG_PREFIX), consistent_read=True))
 
     def touch_last_active(self, user_id: int, when: Any) -> bool:
         """Move lastActiveAt forward (never back). False when the user is gone or already more recent."""
@@ -122,7 +133,7 @@ class ScheduleRepository:
         schedule = Schedule(**data.model_dump(exclude={"is_default"}), id=schedule_id, is_default=make_default)
         with TransactWrite(connection=connection()) as tx:
             tx.save(
-                ScheduleItem(user_pk(user.id), f"P#SCHEDULE#{schedule_id}", doc=schedule.dump()),
+                ScheduleItem(user_pk(user.id), schedule_sk(schedule_id), doc=schedule.dump()),
                 condition=Item.pk.does_not_exist(),
             )
             tx.save(SchedulePointerItem(f"SCHEDULE#{schedule_id}", "SCHEDULE", user_id=user.id))
@@ -135,7 +146,7 @@ class ScheduleRepository:
     def get(self, schedule_id: int) -> tuple[Schedule, int] | None:
         try:
             pointer = SchedulePointerItem.get(f"SCHEDULE#{schedule_id}", "SCHEDULE", consistent_read=True)
-            item = ScheduleItem.get(user_pk(int(pointer.user_id)), f"P#SCHEDULE#{schedule_id}", consistent_read=True)
+            item = ScheduleItem.get(user_pk(int(pointer.user_id)), schedule_sk(schedule_id), consistent_read=True)
         except DoesNotExist:
             return None
         return Schedule.model_validate(item.doc), int(item.version)
@@ -145,7 +156,7 @@ class ScheduleRepository:
             with TransactWrite(connection=connection()) as tx:
                 tx.save(
                     ScheduleItem(
-                        user_pk(schedule.user_id), f"P#SCHEDULE#{schedule.id}", doc=schedule.dump(), version=version + 1
+                        user_pk(schedule.user_id), schedule_sk(schedule.id), doc=schedule.dump(), version=version + 1
                     ),
                     condition=ScheduleItem.version == version,
                 )
@@ -199,25 +210,25 @@ class EventTypeRepository:
 
 class CalendarConnectionRepository:
     def create(self, connection: CalendarConnection, encrypted_credentials: str) -> None:
-        CalendarConnectionItem(user_pk(connection.user_id), f"P#CALENDAR#{connection.id}", doc=connection.dump(),
+        CalendarConnectionItem(user_pk(connection.user_id), calendar_sk(connection.id), doc=connection.dump(),
                                credentials=encrypted_credentials).save(condition=Item.pk.does_not_exist())
 
     def get(self, user_id: int, connection_id: int) -> StoredConnection | None:
         try:
-            item = CalendarConnectionItem.get(user_pk(user_id), f"P#CALENDAR#{connection_id}", consistent_read=True)
+            item = CalendarConnectionItem.get(user_pk(user_id), calendar_sk(connection_id), consistent_read=True)
         except DoesNotExist:
             return None
         return StoredConnection(CalendarConnection.model_validate(item.doc), item.credentials)
 
     def save(self, connection: CalendarConnection) -> None:
-        CalendarConnectionItem(user_pk(connection.user_id), f"P#CALENDAR#{connection.id}").update(
+        CalendarConnectionItem(user_pk(connection.user_id), calendar_sk(connection.id)).update(
             actions=[CalendarConnectionItem.doc.set(connection.dump())], condition=Item.pk.exists()
         )
 
     def save_credentials(self, connection: CalendarConnection, encrypted_credentials: str) -> None:
         """Refreshed tokens replace the stored ones (best effort: a lost race only costs another refresh)."""
         try:
-            CalendarConnectionItem(user_pk(connection.user_id), f"P#CALENDAR#{connection.id}").update(
+            CalendarConnectionItem(user_pk(connection.user_id), calendar_sk(connection.id)).update(
                 actions=[CalendarConnectionItem.credentials.set(encrypted_credentials)], condition=Item.pk.exists()
             )
         except UpdateError:
@@ -225,7 +236,7 @@ class CalendarConnectionRepository:
 
     def delete(self, user_id: int, connection_id: int) -> bool:
         try:
-            CalendarConnectionItem(user_pk(user_id), f"P#CALENDAR#{connection_id}").delete(condition=Item.pk.exists())
+            CalendarConnectionItem(user_pk(user_id), calendar_sk(connection_id)).delete(condition=Item.pk.exists())
         except Exception as exc:  # noqa: BLE001 - DeleteError wraps the condition failure
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
                 return False

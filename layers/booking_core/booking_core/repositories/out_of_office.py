@@ -1,4 +1,4 @@
-"""Out-of-office entries: `USER#<userId>`, `P#OOO#<id:010>` (in the profile's P# range, so the booking path loads
+"""Out-of-office entries: `USER#<userId>`, `HC#OOO#<id:010>` (in the profile's HC# range, so the booking path loads
 them with the host in the Query it makes anyway), expiring by TTL after their end."""
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from booking_core.domain.out_of_office import OutOfOffice
 from booking_core.ports import OutboxEvent
 from booking_core.repositories.bookings import outbox_item
 from booking_core.repositories.counters import next_id
-from booking_core.repositories.tables import Item, OutOfOfficeItem, connection, minute_key, user_pk
+from booking_core.repositories.tables import Item, OutOfOfficeItem, connection, out_of_office_sk, user_pk
 
-
-def _sk(entry_id: int) -> str:
-    return f"P#OOO#{minute_key(entry_id)}"
+_sk = out_of_office_sk
 
 
 class OutOfOfficeRepository:

@@ -5,10 +5,10 @@ Main table (single-table design, key pk/sk, no Scan on any request path):
 | item                     | pk                                 | sk                          |
 |--------------------------|------------------------------------|-----------------------------|
 | id counter               | COUNTER#<entity>                   | COUNTER                     |
-| user profile             | USER#<id>                          | P#PROFILE                   |
-| schedule                 | USER#<userId>                      | P#SCHEDULE#<id>             |
-| calendar connection      | USER#<userId>                      | P#CALENDAR#<id>             |
-| out-of-office entry      | USER#<userId>                      | P#OOO#<id:010>              |
+| user profile             | USER#<id>                          | HC#PROFILE                  |
+| schedule                 | USER#<userId>                      | HC#SCHEDULE#<id>            |
+| calendar connection      | USER#<userId>                      | HC#CALENDAR#<id>            |
+| out-of-office entry      | USER#<userId>                      | HC#OOO#<id:010>             |
 | conferencing connection  | USER#<userId>                      | CONF#<type>                 |
 | schedule pointer         | SCHEDULE#<id>                      | SCHEDULE                    |
 | user email / domain index| USEREMAIL#<email> / USERDOMAIN#<d> | USER#<id>                   |
@@ -47,9 +47,16 @@ The pipeline and the services never build or read a key. Those they carry as opa
 the booker index, booking-limit counters) come from keys.py, and a booking record keeps the ones it holds so that
 its release finds them.
 
-A user's configuration (profile, schedules, calendar connections, out-of-office entries) shares the "P#" prefix, so
-one Query loads it; their bookings, reservation holds and locks sit beside it in the same partition, so a host's busy
-time over a window is one Query too.
+A user's partition, in sort-key order: CONF# (meeting-app connections), HB# (bookings and reservation holds, by
+start), HC# (the configuration: profile, schedules, calendar connections, out-of-office entries), LOCK# (slot locks).
+The configuration sorts right after the last host booking and before the locks ON PURPOSE: one strongly consistent
+Query from HB#<window start - lookback> to HC#~ returns a host's busy time over a window and their configuration
+together, which is what the booking path and GET /v2/slots need per host (one read per host, `host_window` in
+repositories/bookings.py). The range also passes over the host's bookings after the window; a filter on
+`busy_start_min`/`busy_end_min` (attributes only busy items have) keeps them out of the response, but DynamoDB still
+reads them (read capacity, and the 1 MB a Query page evaluates: about 4,000 future bookings, beyond which the Query
+takes another page, one more round trip). Locks, which accumulate with every past booking, stay outside the range.
+`CONFIG_PREFIX` alone (begins_with HC#) is the configuration, for readers that want only that.
 
 Slot reservations (written by repositories/bookings.py): a reservation holds the same lock items a booking of its
 slot would (`reservationUid` and `expiresAt` instead of `bookingUid`) and one hold item per host in the host-booking
@@ -93,6 +100,7 @@ from pynamodb.connection import Connection
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from booking_core.concurrency import MAX_IN_FLIGHT
 from booking_core.config import settings
 
 _settings = settings()
@@ -103,9 +111,11 @@ TTL_ATTRIBUTE = "expiresAt"
 class _Meta:
     region = _settings.region
     host = _settings.dynamodb_endpoint
-    max_pool_connections = 32
+    max_pool_connections = MAX_IN_FLIGHT  # a gather's calls each hold one connection at a time
     connect_timeout_seconds = 2
-    read_timeout_seconds = 5
+    # DynamoDB answers a Query or GetItem in milliseconds however many run at once; the local stack's emulator
+    # (an endpoint override) answers one request at a time, so the last of a round of a hundred waits for the others.
+    read_timeout_seconds = 5 if _settings.dynamodb_endpoint is None else 60
     max_retry_attempts = 3
 
 
@@ -160,7 +170,7 @@ class UserIndexItem(Item, discriminator="user_index"):
 
 
 class CalendarConnectionItem(Item, discriminator="calendar_connection"):
-    """pk USER#<id>, sk P#CALENDAR#<id>: loaded with the host's profile and schedules in one Query."""
+    """pk USER#<id>, sk HC#CALENDAR#<id>: loaded with the host's profile and schedules in one Query."""
 
     doc = JSONAttribute()
     credentials = UnicodeAttribute()  # sealed (booking_core.crypto, purpose calendar-credentials)
@@ -168,7 +178,7 @@ class CalendarConnectionItem(Item, discriminator="calendar_connection"):
 
 class ConferencingConnectionItem(Item, discriminator="conferencing_connection"):
     """pk USER#<id>, sk CONF#<type> (one per type, e.g. Zoom): read by the app-sync step only, so outside the
-    profile's P# range the booking path queries."""
+    profile's HC# range the booking path queries."""
 
     doc = JSONAttribute()
     connection_id = NumberAttribute()  # conditions: a replaced connection's late writes do not land
@@ -176,7 +186,7 @@ class ConferencingConnectionItem(Item, discriminator="conferencing_connection"):
 
 
 class OutOfOfficeItem(Item, discriminator="out_of_office"):
-    """pk USER#<id>, sk P#OOO#<id>: loaded with the host's profile; DynamoDB's TTL removes it after its end."""
+    """pk USER#<id>, sk HC#OOO#<id>: loaded with the host's profile; DynamoDB's TTL removes it after its end."""
 
     doc = JSONAttribute()
     expires_at = NumberAttribute(attr_name=TTL_ATTRIBUTE)
@@ -375,11 +385,31 @@ class OutboxItem(Model):
 @lru_cache(maxsize=1)
 def connection() -> Connection:
     """The connection for transactions spanning both tables (one per process, like the models' own)."""
-    return Connection(region=_settings.region, host=_settings.dynamodb_endpoint, max_pool_connections=32)
+    return Connection(region=_settings.region, host=_settings.dynamodb_endpoint,
+                      max_pool_connections=MAX_IN_FLIGHT)
 
 
 def user_pk(user_id: int) -> str:
     return f"USER#{user_id}"
+
+
+# A user's configuration items (see the module docstring): between HB#<startMin:010>#<uid> and LOCK#, so that one
+# Query covers a busy window and the configuration (tests/unit/test_key_layout.py checks the order).
+CONFIG_PREFIX = "HC#"
+HOST_BUSY_PREFIX = "HB#"
+PROFILE_SK = f"{CONFIG_PREFIX}PROFILE"
+
+
+def schedule_sk(schedule_id: int) -> str:
+    return f"{CONFIG_PREFIX}SCHEDULE#{schedule_id}"
+
+
+def calendar_sk(connection_id: int) -> str:
+    return f"{CONFIG_PREFIX}CALENDAR#{connection_id}"
+
+
+def out_of_office_sk(entry_id: int) -> str:
+    return f"{CONFIG_PREFIX}OOO#{minute_key(entry_id)}"
 
 
 def minute_key(minutes: int) -> str:

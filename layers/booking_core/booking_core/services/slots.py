@@ -90,7 +90,7 @@ def get_slots(
     results = gather(calls)
     hosts = with_calendar_busy(assemble_hosts(event_type.host_ids, results, int(now.timestamp())),
                                from_min - AROUND, to_min + AROUND)
-    extra = results[2 * len(event_type.host_ids):]
+    extra = results[len(event_type.host_ids):]
     counts = extra.pop(0) if limit_keys else {}
     seat_slots = extra.pop(0) if seated else []
 

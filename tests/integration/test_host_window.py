@@ -1,0 +1,121 @@
+"""One read per host: `DynamoBookingStore.host_window` returns a host's configuration and their busy time over a
+window in ONE strongly consistent Query (repositories/tables.py: the HC# configuration sorts right after the HB# host
+bookings and before the LOCK# slot locks). It answers what the configuration Query and the busy-range Query it
+replaced answer, and neither the host's bookings after the window nor their slot locks come back over the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from tests.support import weekday_ahead
+
+DAY = weekday_ahead(70)  # a Wednesday
+
+
+def at(days: int, hour: int) -> str:
+    return f"{(DAY + timedelta(days=days)).isoformat()}T{hour:02d}:00:00Z"
+
+
+def minute(days: int) -> int:
+    from booking_core.timeutil import to_minutes
+
+    return to_minutes(datetime(DAY.year, DAY.month, DAY.day, tzinfo=timezone.utc) + timedelta(days=days))
+
+
+@contextmanager
+def dynamodb_calls() -> Iterator[list[tuple[str, dict[str, Any], dict[str, Any]]]]:
+    """Every AWS call made meanwhile: (operation, parameters, response)."""
+    import botocore.client
+
+    seen: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        response = original(client, operation, params)
+        seen.append((operation, params, response))
+        return response
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+        yield seen
+
+
+@pytest.fixture(scope="module")
+def host(api) -> dict[str, Any]:
+    """A host with a schedule, an out-of-office entry, bookings a week before, inside and a week after the window
+    (each with its slot locks) and a live slot reservation inside it."""
+    host = api.host("Window Host", time_zone="UTC")
+    event_type = api.event_type(ownerId=host["id"], slug="host-window")
+    uids = {}
+    for name, start in (("before", at(-7, 10)), ("inside", at(0, 10)), ("after", at(7, 10))):
+        reply = api.book(event_type["id"], start, email=f"{name}@example.org")
+        assert reply.status == 201, reply.body
+        uids[name] = reply.data["uid"]
+    held = api.call("POST", "/v2/slots/reservations", {"eventTypeId": event_type["id"], "slotStart": at(0, 12)})
+    assert held.status == 201, held.body
+    uids["reservation"] = held.data["reservationUid"]
+    away = api.call("POST", f"/v2/users/{host['id']}/ooo", {"start": at(14, 0), "end": at(15, 0)}, admin=True)
+    assert away.status == 201, away.body
+    return {"id": host["id"], "uids": uids}
+
+
+def test_one_query_answers_what_the_configuration_and_busy_range_queries_answer(host):
+    from booking_core.repositories.bookings import DynamoBookingStore
+    from booking_core.repositories.entities import UserRepository
+
+    store = DynamoBookingStore()
+    with dynamodb_calls() as calls:
+        window = store.host_window(host["id"], minute(0), minute(1))
+    assert [operation for operation, _, _ in calls] == ["Query"]
+    assert calls[0][1]["ConsistentRead"] is True
+
+    assert window.config == UserRepository().load_config(host["id"])
+    assert window.config is not None and len(window.config.schedules) == 1 and len(window.config.out_of_office) == 1
+    by_uid = lambda bookings: sorted(bookings, key=lambda booking: booking.uid)  # noqa: E731
+    assert by_uid(window.bookings) == by_uid(store.host_bookings(host["id"], minute(0), minute(1)))
+    assert {booking.uid for booking in window.bookings} == {host["uids"]["inside"], host["uids"]["reservation"]}
+
+
+def test_bookings_after_the_window_are_filtered_out_and_locks_are_never_read(host):
+    from booking_core.repositories.bookings import DynamoBookingStore
+
+    with dynamodb_calls() as calls:
+        DynamoBookingStore().host_window(host["id"], minute(0), minute(1))
+    (_, _, response), = calls
+    # read: the booking and the hold inside the window, the booking a week after it, profile, schedule, out of
+    # office; returned: all but the booking after the window. The booking a week before lies below the range, and
+    # the locks of all three bookings and of the reservation (dozens of items) above it.
+    assert (response["ScannedCount"], response["Count"]) == (6, 5)
+
+
+def test_an_unknown_host_has_no_configuration_and_no_bookings():
+    from booking_core.repositories.bookings import DynamoBookingStore
+
+    window = DynamoBookingStore().host_window(987_654_321, minute(0), minute(1))
+    assert window.config is None and window.bookings == []
+
+
+def test_a_window_over_several_pages_is_read_to_the_end(host, monkeypatch):
+    """DynamoDB ends a Query page at 1 MB (a host with thousands of future bookings): every page is read. Pages of
+    two items stand in for it here."""
+    from pynamodb.connection.table import TableConnection
+
+    from booking_core.repositories.bookings import DynamoBookingStore
+
+    store = DynamoBookingStore()
+    whole = store.host_window(host["id"], minute(0), minute(1))
+    original = TableConnection.query
+    pages: list[int] = []
+
+    def small_pages(self, *args, **kwargs):
+        pages.append(1)
+        return original(self, *args, **{**kwargs, "limit": 2})
+
+    monkeypatch.setattr(TableConnection, "query", small_pages)
+    assert store.host_window(host["id"], minute(0), minute(1)) == whole
+    assert len(pages) >= 3  # six items read, two per page
