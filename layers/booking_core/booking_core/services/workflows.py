@@ -42,9 +42,9 @@ from booking_core.domain.workflows import (
 from booking_core.errors import DomainError, invalid, not_found
 from booking_core.events.contracts import BookingEvent, ScheduledEvent
 from booking_core.observability import count, logger, mask_email, mask_uid
+from booking_core.services.retry import until_written
 from booking_core.timeutil import UTC, zone
 
-_ATTEMPTS = 3
 STEP_DUE = "workflowStepDue"
 TRIGGER_OF = {"bookingCreated": "newEvent", "bookingConfirmed": "newEvent", "bookingRescheduled": "rescheduleEvent",
               "bookingCancelled": "eventCancelled"}
@@ -89,17 +89,15 @@ class WorkflowService:
     def patch(self, workflow_id: int, patch: WorkflowPatch, now: datetime) -> dict[str, Any]:
         from booking_core.repositories.entities import ConcurrentUpdate
 
-        for _ in range(_ATTEMPTS):
+        def write() -> Workflow:
             current, version = self._get(workflow_id)
             updated = merged(Workflow, current, patch)
             updated.updated_at = now
             self._check_event_types(updated)
-            try:
-                self.repository.save(updated, current, version)
-            except ConcurrentUpdate:
-                continue
-            return updated.dump()
-        raise DomainError("conflict_error", "the workflow changed concurrently; try again")
+            self.repository.save(updated, current, version)
+            return updated
+
+        return until_written(write, "the workflow", ConcurrentUpdate).dump()
 
     def delete(self, workflow_id: int) -> None:
         from booking_core.repositories.entities import ConcurrentUpdate
