@@ -17,13 +17,13 @@ steps of the same change are attempted first (the failure is raised at the end).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from booking_core.conferencing import describe_location
+from booking_core.config import settings
 from booking_core.domain.bookings import Attendee, Booking, BookingRecord, is_active
 from booking_core.domain.common import merged
 from booking_core.domain.seats import host_view
@@ -285,7 +285,7 @@ class WorkflowRunner:
 
         email = free_form(recipient.address, render(step.subject or "{EVENT_NAME}", values, responses),
                           render(step.body, values, responses))
-        self.mailer.send(to_mime(email, os.environ.get("NOTIFICATIONS_FROM", "bookings@example.com")), email.to)
+        self.mailer.send(to_mime(email, settings().notifications_from), email.to)
         logger.info("workflow email sent", extra={"to": mask_email(recipient.address),
                                                   "booking_uid": mask_uid(booking.uid)})
 
