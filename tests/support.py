@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,62 @@ def serving(handler: type[BaseHTTPRequestHandler],
 
 def base_url(server: ThreadingHTTPServer) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One request a webhook receiver answered with a 2xx."""
+
+    path: str
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return json.loads(self.raw)
+
+
+class WebhookReceiver:
+    """A webhook consumer on a loopback port. `status(path, call)` decides each answer (call counts from 1 per path;
+    200 by default; a 3xx answer carries `Location: /ok`). Deliveries answered 2xx are kept in `received`, in order;
+    every request is counted in `calls`."""
+
+    def __init__(self, status: Callable[[str, int], int] = lambda path, call: 200) -> None:
+        self.received: list[Delivery] = []
+        self.calls: Counter[str] = Counter()
+        self._status = status
+
+    def clear(self) -> None:
+        self.received.clear()
+        self.calls.clear()
+
+    def bodies(self, trigger: str | None = None) -> list[dict[str, Any]]:
+        """The JSON bodies received, only those of `trigger` when given."""
+        return [d.body for d in self.received if trigger is None or d.body["triggerEvent"] == trigger]
+
+    @contextmanager
+    def running(self) -> Iterator[str]:
+        """Serve for as long as the block lasts; yields the base URL."""
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:  # noqa: N802
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.calls[self.path] += 1
+                status = receiver._status(self.path, receiver.calls[self.path])
+                if 200 <= status < 300:
+                    receiver.received.append(Delivery(self.path, dict(self.headers), raw))
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/ok")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        with serving(Handler) as server:
+            yield base_url(server)
 
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]

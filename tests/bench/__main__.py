@@ -150,9 +150,15 @@ def main() -> int:
 
     print(f"\n4. Cold-start import time, fresh interpreter, median of {imports.RUNS}")
     print(line)
-    print(f"booking_api  `import app`                            {import_figures.app_ms:7.1f} ms")
-    print(f"baseline     `import boto3; boto3.client('dynamodb')` {import_figures.boto3_ms:7.1f} ms")
-    print(f"import_ratio = {ratio:.2f}   target <= 1.5   {verdict(ratio <= 1.5)}")
+    print(f"{'':52} {'wall':>9} {'CPU':>9}")
+    print(f"booking_api  `import app`                            {import_figures.app_ms:7.1f} ms "
+          f"{import_figures.app_cpu_ms:6.1f} ms")
+    print(f"baseline     `import boto3; boto3.client('dynamodb')` {import_figures.boto3_ms:7.1f} ms "
+          f"{import_figures.boto3_cpu_ms:6.1f} ms")
+    print(f"third-party  the modules `import app` loads, alone            {import_figures.third_party_cpu_ms:6.1f} ms"
+          f"   (ratio {import_figures.third_party_ratio:.2f}: the stack's floor)")
+    print(f"import_ratio = {ratio:.2f} on CPU time (wall: {import_figures.wall_ratio:.2f})   target <= 1.5   "
+          f"{verdict(ratio <= 1.5)}")
 
     print(f"\n5. Listing over {listing.BOOKINGS:,} bookings of one host (GET /v2/bookings, take={listing.TAKE}, "
           f"{LATENCY_SECONDS * 1000:.0f} ms injected per call)")

@@ -9,7 +9,6 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,31 +16,19 @@ import jwt
 import pytest
 
 from tests.e2e.conftest import Http, StackProcess
-from tests.support import base_url, serving, wednesday_in_week
+from tests.support import WebhookReceiver, wednesday_in_week
 
 pytestmark = pytest.mark.e2e
 EVENT_DEADLINE = 30.0  # seconds for a committed change's event to show in /_local/events (generous for a loaded CI)
 
 
-class Receiver(BaseHTTPRequestHandler):
-    """A webhook consumer that records every delivery."""
-
-    received: list[dict] = []
-
-    def log_message(self, *args):  # noqa: D102
-        return
-
-    def do_POST(self):  # noqa: N802
-        Receiver.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+RECEIVER = WebhookReceiver()
 
 
 @pytest.fixture(scope="module")
 def receiver():
-    with serving(Receiver) as server:
-        yield base_url(server)
+    with RECEIVER.running() as url:
+        yield url
 
 
 def raw_call(base: str, method: str, path: str, body: bytes | None = None) -> tuple[int, str, bytes]:
@@ -229,7 +216,7 @@ def test_mixed_traffic_every_committed_change_makes_one_event_and_every_subscrib
         Counter({("BOOKING_CANCELLED", uid): 1 for uid in cancelled})
 
     def deliveries() -> Counter:
-        return Counter((d["triggerEvent"], d["payload"]["uid"]) for d in Receiver.received
+        return Counter((d["triggerEvent"], d["payload"]["uid"]) for d in RECEIVER.bodies()
                        if d["payload"]["uid"] in ours)
 
     attendees = set(emails.values())
@@ -266,7 +253,7 @@ def test_moving_the_clock_past_a_meeting_fires_its_moments_by_themselves(stack: 
     # the confirmation email and the BOOKING_CREATED delivery: let them finish before the clock moves
     stack.eventually(lambda: [e for e in stack.call("GET", "/_local/emails").data
                               if e["to"] == ["clock@example.org"] and e["subject"].startswith("Confirmed")])
-    stack.eventually(lambda: [d for d in Receiver.received if d["payload"].get("uid") == uid])
+    stack.eventually(lambda: [d for d in RECEIVER.bodies() if d["payload"].get("uid") == uid])
     time.sleep(2)
 
     after = datetime.fromisoformat(start) + timedelta(minutes=45)
@@ -275,7 +262,7 @@ def test_moving_the_clock_past_a_meeting_fires_its_moments_by_themselves(stack: 
         assert moved.status == 200 and moved.data["realTime"] is False
         assert moved.data["now"].startswith(after.strftime("%Y-%m-%dT%H:%M"))
         # nobody calls /_local/scheduler/run: the stack's scheduler sees the moments are due and fires them
-        stack.eventually(lambda: sorted(d["triggerEvent"] for d in Receiver.received if d["payload"].get("uid") == uid)
+        stack.eventually(lambda: sorted(d["triggerEvent"] for d in RECEIVER.bodies() if d["payload"].get("uid") == uid)
                          == ["BOOKING_CREATED", "MEETING_ENDED", "MEETING_STARTED"], timeout=EVENT_DEADLINE)
         stack.eventually(lambda: [e for e in stack.call("GET", "/_local/emails").data
                                   if e["to"] == ["clock@example.org"] and e["subject"].startswith("Reminder")],

@@ -5,35 +5,23 @@ reschedule and goes with the cancellation."""
 
 from __future__ import annotations
 
-import json
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from tests.e2e.conftest import Http
-from tests.support import base_url, serving, wednesday_in_week
+from tests.support import WebhookReceiver, wednesday_in_week
 
 pytestmark = pytest.mark.e2e
 FAR = 4102444800
 
 
-class Hooks(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def log_message(self, *args):  # noqa: D102
-        return
-
-    def do_POST(self):  # noqa: N802
-        Hooks.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+HOOKS = WebhookReceiver()
 
 
 @pytest.fixture(scope="module")
 def hooks():
-    with serving(Hooks) as server:
-        yield base_url(server) + "/hooks"
+    with HOOKS.running() as url:
+        yield url + "/hooks"
 
 
 def oauth(access: str, refresh: str, client: str, secret: str = "shh") -> dict:
@@ -71,7 +59,7 @@ def book_with_app(stack: Http, hooks: str, host: dict, integration: str, start: 
     confirmation = stack.eventually(lambda: [e for e in stack.call("GET", "/_local/emails").data
                                              if attendee in e["to"] and e["subject"].startswith("Confirmed")])
     assert len(confirmation) == 1 and link in confirmation[0]["text"]  # held for the link, then sent once
-    created = stack.eventually(lambda: [h for h in Hooks.received if h["payload"]["uid"] == booking["uid"]])
+    created = stack.eventually(lambda: [h for h in HOOKS.bodies() if h["payload"]["uid"] == booking["uid"]])
     assert created[0]["triggerEvent"] == "BOOKING_CREATED" and created[0]["payload"]["metadata"]["videoCallUrl"] == link
     follow_ups = [e for e in stack.call("GET", "/_local/events").data
                   if e["detailType"] == "bookingMeetingCreated" and e["detail"]["booking"]["uid"] == booking["uid"]]

@@ -5,41 +5,28 @@ answers carry their labels."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.support import base_url, serving, weekday_ahead
+from tests.support import WebhookReceiver, weekday_ahead
 
 DAY = weekday_ahead(200)
 
 
-class Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def log_message(self, *args):  # noqa: D102
-        return
-
-    def do_POST(self):  # noqa: N802
-        Receiver.received.append({**json.loads(self.rfile.read(int(self.headers["Content-Length"]))),
-                                  "path": self.path})
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+RECEIVER = WebhookReceiver()
 
 
 @pytest.fixture(scope="module")
 def receiver():
-    with serving(Receiver) as server:
-        yield base_url(server)
+    with RECEIVER.running() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
 def quick(monkeypatch):
     monkeypatch.setenv("WEBHOOK_BACKOFF_SECONDS", "0")
-    Receiver.received.clear()
+    RECEIVER.clear()
 
 
 def at(hour: int, minute: int = 0, day=DAY) -> str:
@@ -52,7 +39,7 @@ def subscribe(api, url: str, triggers: list[str], **scope) -> None:
 
 
 def delivered(trigger: str) -> list[dict]:
-    return [body for body in Receiver.received if body["triggerEvent"] == trigger]
+    return [{**d.body, "path": d.path} for d in RECEIVER.received if d.body["triggerEvent"] == trigger]
 
 
 def mail(since: int, address: str) -> list[dict]:

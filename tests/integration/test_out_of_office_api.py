@@ -4,13 +4,11 @@ the entries, and outOfOfficeCreated -> OOO_CREATED through the real event path."
 from __future__ import annotations
 
 import itertools
-import json
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.support import base_url, serving, weekday_ahead
+from tests.support import WebhookReceiver, weekday_ahead
 
 DAY = weekday_ahead(35)
 _names = itertools.count(1)
@@ -105,27 +103,15 @@ def test_the_redirect_must_be_another_user_and_the_user_must_exist(api):
         assert reply.status == 404 and reply.code == "not_found_error"
 
 
-class Hooks(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def log_message(self, *args):  # noqa: D102
-        return
-
-    def do_POST(self):  # noqa: N802
-        raw = self.rfile.read(int(self.headers["Content-Length"]))
-        Hooks.received.append({"path": self.path, "body": json.loads(raw)})
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+HOOKS = WebhookReceiver()
 
 
 def test_creating_an_entry_fires_ooo_created_for_the_users_and_the_global_webhooks(api, bus, monkeypatch):
     monkeypatch.setenv("WEBHOOK_BACKOFF_SECONDS", "0")
-    Hooks.received.clear()
+    HOOKS.clear()
     away, cover, other = host(api), host(api, "Cover"), host(api, "Other")
     event_type = api.event_type(ownerId=away["id"], slug=f"ooo-hook-{next(_names)}")
-    with serving(Hooks) as server:
-        url = base_url(server)
+    with HOOKS.running() as url:
         subscriptions = {
             "mine": {"subscriberUrl": f"{url}/mine", "triggers": ["OOO_CREATED"], "userId": away["id"]},
             "global": {"subscriberUrl": f"{url}/global", "triggers": ["OOO_CREATED", "BOOKING_CREATED"]},
@@ -146,9 +132,9 @@ def test_creating_an_entry_fires_ooo_created_for_the_users_and_the_global_webhoo
             api.call("DELETE", f"/v2/webhooks/{webhook_id}", admin=True)
     assert [(d["triggerEvent"], d["bookingUid"], d["status"]) for d in deliveries] == [
         ("OOO_CREATED", None, "delivered")]
-    mine = [r for r in Hooks.received if r["body"]["payload"]["oooEntry"]["id"] == entry["id"]]
-    assert sorted(r["path"] for r in mine) == ["/global", "/mine"]
-    body = mine[0]["body"]
+    mine = [r for r in HOOKS.received if r.body["payload"]["oooEntry"]["id"] == entry["id"]]
+    assert sorted(r.path for r in mine) == ["/global", "/mine"]
+    body = mine[0].body
     assert body["triggerEvent"] == "OOO_CREATED"
     ooo = body["payload"]["oooEntry"]
     assert ooo["start"] == entry["start"] and ooo["end"] == entry["end"] and ooo["notes"] == "conference"

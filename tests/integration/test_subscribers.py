@@ -7,51 +7,35 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
 
 import boto3
 import pytest
 
-from tests.support import base_url, serving, weekday_ahead
+from tests.support import WebhookReceiver, weekday_ahead
 
 DAY = weekday_ahead(50)
 
 
-class Receiver(BaseHTTPRequestHandler):
-    """A webhook consumer: /ok answers 200, /flaky fails twice then 200, /down always 500, /moved redirects."""
+def _answer(path: str, call: int) -> int:
+    """/ok answers 200, /flaky fails twice then 200, /down always 500, /moved redirects."""
+    if path == "/flaky":
+        return 503 if call <= 2 else 200
+    return {"/down": 500, "/moved": 302}.get(path, 200)
 
-    received: list[dict] = []
-    calls: dict[str, int] = {}
 
-    def log_message(self, *args):  # noqa: D102
-        return
-
-    def do_POST(self):  # noqa: N802
-        raw = self.rfile.read(int(self.headers["Content-Length"]))
-        Receiver.calls[self.path] = Receiver.calls.get(self.path, 0) + 1
-        status = {"/ok": 200, "/down": 500, "/moved": 302}.get(self.path, 200)
-        if self.path == "/flaky":
-            status = 503 if Receiver.calls[self.path] <= 2 else 200
-        if status == 200:
-            Receiver.received.append({"path": self.path, "headers": dict(self.headers), "raw": raw})
-        self.send_response(status)
-        if status == 302:
-            self.send_header("Location", "/ok")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+RECEIVER = WebhookReceiver(_answer)
 
 
 @pytest.fixture(scope="module")
 def receiver():
-    with serving(Receiver) as server:
-        yield base_url(server)
+    with RECEIVER.running() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch):
     monkeypatch.setenv("WEBHOOK_BACKOFF_SECONDS", "0")
-    Receiver.received.clear()
-    Receiver.calls.clear()
+    RECEIVER.clear()
 
 
 def cal_signature_ok(raw: bytes, header: str, secret: str) -> bool:
@@ -80,11 +64,11 @@ def test_webhook_is_delivered_signed_and_cal_compatible(api, bus, receiver):
     hook = webhook(api, f"{receiver}/ok", ["BOOKING_CREATED", "BOOKING_CANCELLED"], eventTypeId=event_type["id"])
     booking = api.book(event_type["id"], at(10), email="hooked@example.org").data
     bus.pump()
-    [request] = [r for r in Receiver.received if json.loads(r["raw"])["payload"]["uid"] == booking["uid"]]
-    assert cal_signature_ok(request["raw"], request["headers"]["X-Cal-Signature-256"], "s3cr3t")
-    assert request["headers"]["X-Cal-Webhook-Version"] == "2021-10-20"
-    assert request["headers"]["Content-Type"] == "application/json"
-    body = json.loads(request["raw"])
+    [request] = [r for r in RECEIVER.received if r.body["payload"]["uid"] == booking["uid"]]
+    assert cal_signature_ok(request.raw, request.headers["X-Cal-Signature-256"], "s3cr3t")
+    assert request.headers["X-Cal-Webhook-Version"] == "2021-10-20"
+    assert request.headers["Content-Type"] == "application/json"
+    body = request.body
     assert body["triggerEvent"] == "BOOKING_CREATED"
     payload = body["payload"]
     assert payload["type"] == "hooked" and payload["status"] == "ACCEPTED" and payload["length"] == 30
@@ -96,7 +80,7 @@ def test_webhook_is_delivered_signed_and_cal_compatible(api, bus, receiver):
 
     api.call("POST", f"/v2/bookings/{booking['uid']}/cancel", {"cancellationReason": "ill"})
     bus.pump()
-    cancelled = [json.loads(r["raw"]) for r in Receiver.received if json.loads(r["raw"])["triggerEvent"] == "BOOKING_CANCELLED"]
+    cancelled = RECEIVER.bodies("BOOKING_CANCELLED")
     assert cancelled and cancelled[0]["payload"]["cancellationReason"] == "ill"
     assert cancelled[0]["payload"]["status"] == "CANCELLED"
 
@@ -110,18 +94,18 @@ def test_flaky_subscriber_gets_one_delivery_and_a_dead_one_ends_failed(api, bus,
     booking = api.book(event_type["id"], at(11), email="retry@example.org")
     assert booking.status == 201  # the booking never waits for webhooks
     bus.pump(rounds=200)
-    assert Receiver.calls["/flaky"] == 3
-    assert [r["path"] for r in Receiver.received].count("/flaky") == 1
+    assert RECEIVER.calls["/flaky"] == 3
+    assert [r.path for r in RECEIVER.received].count("/flaky") == 1
     [ok] = deliveries(api, flaky["id"])
     assert ok["status"] == "delivered" and ok["attempts"] == 3
     [failed] = deliveries(api, down["id"])
     assert failed["status"] == "failed" and failed["attempts"] == 5 and failed["lastResponseStatus"] == 500
     assert [(a["attempt"], a["responseStatus"]) for a in failed["history"]] == [(n, 500) for n in range(1, 6)]
     assert [a["responseStatus"] for a in ok["history"]] == [503, 503, 200]
-    assert Receiver.calls["/down"] == 5
+    assert RECEIVER.calls["/down"] == 5
     [redirected] = deliveries(api, moved["id"])
     assert redirected["status"] == "failed" and redirected["lastResponseStatus"] == 302
-    assert [r["path"] for r in Receiver.received].count("/ok") == 0  # the redirect was not followed
+    assert [r.path for r in RECEIVER.received].count("/ok") == 0  # the redirect was not followed
 
 
 def test_the_same_event_twice_makes_one_webhook_one_email_set_one_usage(api, bus, receiver, aws):
@@ -148,7 +132,7 @@ def test_the_same_event_twice_makes_one_webhook_one_email_set_one_usage(api, bus
         result = bus.pools[feature].invoke({"Records": [sqs_record(message, tap_arn)]})
         assert result == {"batchItemFailures": []}
     bus.pump()
-    assert [json.loads(r["raw"])["payload"]["uid"] for r in Receiver.received].count(booking["uid"]) == 1
+    assert [b["payload"]["uid"] for b in RECEIVER.bodies()].count(booking["uid"]) == 1
     assert len(deliveries(api, hook["id"])) == 1
     mine = [e for e in sent_emails()[emails_before:] if "twice@example.org" in e["to"]]
     assert len(mine) == 1
@@ -251,8 +235,7 @@ def test_meeting_moments_follow_the_booking_and_fire_webhooks(api, bus, receiver
                           until=datetime.fromisoformat(f"{DAY.isoformat()}T15:30:00+00:00"))
     assert {f"meetingStarted-{moved['uid']}", f"meetingEnded-{moved['uid']}"} <= {f["name"] for f in fired}
     bus.pump()
-    triggers = [json.loads(r["raw"])["triggerEvent"] for r in Receiver.received
-                if json.loads(r["raw"])["payload"]["uid"] == moved["uid"]]
+    triggers = [b["triggerEvent"] for b in RECEIVER.bodies() if b["payload"]["uid"] == moved["uid"]]
     assert sorted(triggers) == ["MEETING_ENDED", "MEETING_STARTED"]
 
     other = api.book(event_type["id"], at(16), email="gone@example.org").data

@@ -9,36 +9,24 @@ import hmac
 import json
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
 
 import boto3
 import pytest
 
 from booking_core.repositories.tables import TTL_ATTRIBUTE
 from booking_core.repositories.webhooks import DELIVERY_RETENTION_DAYS
-from tests.support import base_url, serving, weekday_ahead
+from tests.support import WebhookReceiver, weekday_ahead
 
 DAY = weekday_ahead(57)
 
 
-class Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def log_message(self, *args):  # noqa: D102
-        return
-
-    def do_POST(self):  # noqa: N802
-        raw = self.rfile.read(int(self.headers["Content-Length"]))
-        Receiver.received.append({"headers": dict(self.headers), "raw": raw})
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+RECEIVER = WebhookReceiver()
 
 
 @pytest.fixture(scope="module")
 def receiver():
-    with serving(Receiver) as server:
-        yield base_url(server)
+    with RECEIVER.running() as url:
+        yield url
 
 
 @pytest.fixture
@@ -48,17 +36,17 @@ def table(aws):
 
 def signed_with(secret: str) -> set[str]:
     """The signature headers of every request received so far that verify with `secret` (cal.com's check)."""
-    return {r["headers"]["X-Cal-Signature-256"] for r in Receiver.received
-            if hmac.compare_digest(hmac.new(secret.encode(), r["raw"], hashlib.sha256).hexdigest(),
-                                   r["headers"]["X-Cal-Signature-256"])}
+    return {r.headers["X-Cal-Signature-256"] for r in RECEIVER.received
+            if hmac.compare_digest(hmac.new(secret.encode(), r.raw, hashlib.sha256).hexdigest(),
+                                   r.headers["X-Cal-Signature-256"])}
 
 
 def book_and_deliver(api, bus, event_type_id: int, hour: int) -> dict:
-    Receiver.received.clear()
+    RECEIVER.clear()
     booking = api.book(event_type_id, f"{DAY.isoformat()}T{hour:02d}:00:00Z", email=f"store{hour}@example.org")
     assert booking.status == 201, booking.body
     bus.pump()
-    assert len(Receiver.received) == 1
+    assert len(RECEIVER.received) == 1
     return booking.data
 
 
@@ -89,7 +77,7 @@ def test_the_secret_is_sealed_at_rest_and_deliveries_still_sign_with_it(api, bus
     removed = api.call("PATCH", f"/v2/webhooks/{reply.data['id']}", {"secret": None}, admin=True)
     assert removed.data["hasSecret"] is False
     book_and_deliver(api, bus, event_type["id"], 12)
-    assert Receiver.received[0]["headers"]["X-Cal-Signature-256"] == "no-secret-provided"
+    assert RECEIVER.received[0].headers["X-Cal-Signature-256"] == "no-secret-provided"
 
 
 def test_a_webhook_stored_with_a_plain_secret_still_signs_and_is_sealed_when_saved(api, bus, receiver, table):

@@ -9,14 +9,13 @@ import json
 import time
 import urllib.parse
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
 
 import boto3
 import pytest
 
 from tests.google_fake import FakeGoogle
 from tests.graph_fake import FakeGraph
-from tests.support import base_url, serving, weekday_ahead
+from tests.support import WebhookReceiver, weekday_ahead
 from tests.zoom_fake import FakeZoom
 
 DAY = weekday_ahead(70)
@@ -27,17 +26,7 @@ def at(hour: int, minute: int = 0) -> str:
     return f"{DAY.isoformat()}T{hour:02d}:{minute:02d}:00Z"
 
 
-class Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def log_message(self, *args):  # noqa: D102
-        return
-
-    def do_POST(self):  # noqa: N802
-        Receiver.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+RECEIVER = WebhookReceiver()
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +40,8 @@ def fakes():
         patch.setenv("ZOOM_API_BASE_URL", zoom.base_url)
         patch.setenv("ZOOM_OAUTH_URL", zoom.token_url)
         _forget_providers()
-        with serving(Receiver) as receiver:
-            yield {"google": google, "graph": graph, "zoom": zoom, "receiver": base_url(receiver)}
+        with RECEIVER.running() as receiver:
+            yield {"google": google, "graph": graph, "zoom": zoom, "receiver": receiver}
     _forget_providers()
     for fake in (google, graph, zoom):
         fake.stop()
@@ -70,7 +59,7 @@ def _forget_providers() -> None:
 @pytest.fixture(autouse=True)
 def quick(monkeypatch):
     monkeypatch.setenv("WEBHOOK_BACKOFF_SECONDS", "0")
-    Receiver.received.clear()
+    RECEIVER.clear()
 
 
 def oauth(access: str, refresh: str, client: str, secret: str = "shh") -> dict:
@@ -115,7 +104,7 @@ def emails_to(address: str, subject: str) -> list[dict]:
 
 
 def deliveries(uid: str, trigger: str) -> list[dict]:
-    return [b for b in Receiver.received if b["payload"]["uid"] == uid and b["triggerEvent"] == trigger]
+    return [b for b in RECEIVER.bodies() if b["payload"]["uid"] == uid and b["triggerEvent"] == trigger]
 
 
 def test_zoom_meeting_reaches_booking_email_webhook_and_calendar_then_moves_and_goes(api, bus, fakes):
