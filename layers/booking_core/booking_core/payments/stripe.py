@@ -25,7 +25,7 @@ class InvalidSignature(Exception):
 
 
 def _secret(name: str) -> str | None:
-    """A value from the environment, or from Secrets Manager when `<NAME>_SECRET_ARN` is set."""
+    """The setting `<NAME>`, or the Secrets Manager secret `<NAME>_SECRET_ARN` names when that is set instead."""
     config = settings()
     value = getattr(config, name.lower())
     if value:
