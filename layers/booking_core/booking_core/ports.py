@@ -19,6 +19,7 @@ from booking_core.domain.payments import Payment
 from booking_core.domain.reservations import Reservation
 from booking_core.domain.seats import Seat
 from booking_core.domain.users import Schedule, User
+from booking_core.timeutil import to_minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,20 @@ class Release:
     booker_key: str | None = None
     seat_slot: SeatSlot | None = None  # a seated booking going away frees its start (its seats stay on record)
 
+    @classmethod
+    def of(cls, original: BookingRecord, updated: BookingRecord, booker_key: str | None) -> Release:
+        """`original` (as read) leaves the calendar as `updated`: what it holds goes, if it is still at the version
+        read. `booker_key`: its booker index entry (repositories.keys.booker_key_of)."""
+        return cls(
+            record=updated,
+            expected_version=original.version,
+            lock_keys=[(host_id, bucket) for host_id, bucket in original.lock_keys],
+            host_ids=[host.id for host in original.hosts],
+            start_min=to_minutes(original.start),
+            duplicate_key=original.duplicate_key,
+            booker_key=booker_key,
+        )
+
 
 @dataclass(slots=True)
 class StatusChange:
@@ -177,6 +192,13 @@ class StatusChange:
     host_ids: list[int]
     start_min: int
     booker_key: str | None = None
+
+    @classmethod
+    def of(cls, original: BookingRecord, updated: BookingRecord, booker_key: str | None) -> StatusChange:
+        """`original` (as read) becomes `updated`, if it is still at the version read; its hosts' busy intervals and
+        its booker index entry (`booker_key`: repositories.keys.booker_key_of) take the new status."""
+        return cls(updated, original.version, [host.id for host in original.hosts], to_minutes(original.start),
+                   booker_key)
 
 
 @dataclass(slots=True)

@@ -21,10 +21,6 @@ class RateWindow:
     starts_at: int
     ends_at: int
 
-    @property
-    def key(self) -> str:
-        return f"{self.kind}#{self.subject}#{self.starts_at}"
-
     def retry_after(self, now: datetime) -> int:
         return max(1, self.ends_at - int(now.timestamp()))
 

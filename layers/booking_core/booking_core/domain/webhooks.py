@@ -67,14 +67,6 @@ class Webhook(WebhookInput):
     def has_secret(self) -> bool:
         return self.secret is not None or self.sealed_secret is not None
 
-    @property
-    def scope(self) -> str:
-        if self.event_type_id is not None:
-            return f"eventType#{self.event_type_id}"
-        if self.user_id is not None:
-            return f"user#{self.user_id}"
-        return "all"
-
     def public(self) -> dict[str, Any]:
         """The secret is write-only: responses say whether one is set."""
         body = self.model_dump(mode="json", by_alias=True, exclude={"secret", "sealed_secret"})

@@ -88,10 +88,6 @@ class ActiveOn(CamelModel):
             self.event_type_ids = list(dict.fromkeys(self.event_type_ids))
         return self
 
-    @property
-    def scopes(self) -> list[str]:
-        """The scope index entries a workflow active here is found under."""
-        return ["all"] if self.all else [f"eventType#{event_type_id}" for event_type_id in self.event_type_ids or []]
 
 
 class Step(CamelModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,8 @@ from booking_core.domain.users import Schedule
 from booking_core.errors import DomainError
 from booking_core.pipeline.context import AvailabilityLoaded, EnrichedBooking, LoadedHost
 from booking_core.ports import BookingStore, HostConfig, LimitCount
-from booking_core.timeutil import from_minutes, local_date, to_minutes, zone
+from booking_core.repositories import keys
+from booking_core.timeutil import from_minutes, to_minutes, zone
 
 # Availability around a requested start: a day each way covers every window and buffer that can touch it.
 AROUND = 24 * 60
@@ -63,22 +64,6 @@ def with_calendar_busy(hosts: dict[int, LoadedHost], from_min: int, to_min: int)
     return {host_id: LoadedHost(host.config, host.bookings, busy.get(host_id, [])) for host_id, host in hosts.items()}
 
 
-def limit_candidate_keys(event_type: EventType, from_min: int, to_min: int) -> list[str]:
-    """Every booking-limit counter a start in [from_min, to_min) can fall in, whatever the type's time zone."""
-    if not limits.configured_periods(event_type):
-        return []
-    keys: list[str] = []
-    day = local_date(from_min, ZoneInfo("UTC")) - timedelta(days=1)
-    last = local_date(to_min, ZoneInfo("UTC")) + timedelta(days=1)
-    while day <= last:
-        for period in limits.configured_periods(event_type):
-            key = limits.counter_key(event_type.id, period, day)
-            if key not in keys:
-                keys.append(key)
-        day += timedelta(days=1)
-    return keys
-
-
 def approximate_starts(enriched: EnrichedBooking) -> list[int]:
     """Occurrence starts computed in UTC: within an hour of the real ones, enough to size the reads."""
     start = enriched.request.start_min
@@ -111,7 +96,7 @@ def load_availability(enriched: EnrichedBooking, store: BookingStore) -> Availab
     if enriched.is_round_robin and pool_ids:
         period = period_key(enriched.request.input.start)
         extra("rr", lambda: store.round_robin_counts(event_type.id, period, pool_ids))
-    limit_keys = limit_candidate_keys(event_type, starts[0], starts[-1] + 1)
+    limit_keys = keys.limit_keys_between(event_type, starts[0], starts[-1] + 1)
     if limit_keys:
         extra("limits", lambda: store.limit_counts(limit_keys))
     if event_type.booker_active_bookings_limit and not enriched.is_rescheduling and not enriched.is_holding:
@@ -235,8 +220,8 @@ def within_limits(
     event_type: EventType, counts: dict[str, LimitCount], start_min: int, length: int, tz_name: str
 ) -> str | None:
     """The limit error one more booking at `start_min` would hit, if any."""
-    for key in limits.keys_for_start(event_type, start_min, zone(tz_name)):
-        error = limits.exceeded(event_type, key, limit_usage(counts, key), limits.Usage(1, length))
+    for key in keys.limit_keys_at(event_type, start_min, zone(tz_name)):
+        error = limits.exceeded(event_type, keys.limit_period(key), limit_usage(counts, key), limits.Usage(1, length))
         if error:
             return error
     return None

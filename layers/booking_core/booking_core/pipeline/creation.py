@@ -18,6 +18,7 @@ from typing import TypeVar
 from booking_core.conferencing import APPS, PROVIDERS
 from booking_core.domain import limits
 from booking_core.domain.booking_fields import labels_of
+from booking_core.domain.common import normalize_email
 from booking_core.domain.bookings import CALENDAR_REFERENCES, Attendee, BookingRecord, EventTypeRef, Reference
 from booking_core.domain.event_types import EventType
 from booking_core.domain.payments import Payment
@@ -46,7 +47,8 @@ from booking_core.ports import (
     SlotTaken,
     StaleReservation,
 )
-from booking_core.timeutil import from_minutes, iso_z, to_minutes
+from booking_core.repositories import keys
+from booking_core.timeutil import from_minutes, iso_z
 
 
 def new_uid() -> str:
@@ -168,7 +170,7 @@ def build_record(
         private_link=data.private_link,
         before_buffer=event_type.before_event_buffer,
         after_buffer=event_type.after_event_buffer,
-        booker_email=enriched.booker_key.split("#", 1)[1],
+        booker_email=normalize_email(data.attendee.email),
         needs_confirmation=enriched.needs_confirmation,
         price_amount=event_type.price.amount if enriched.payment_required and event_type.price else None,
         price_currency=event_type.price.currency if enriched.payment_required and event_type.price else None,
@@ -223,18 +225,6 @@ def consumed(enriched: EnrichedBooking) -> list[ReservationRelease]:
     return [ReservationRelease(reservation, reservation.version)] if reservation else []
 
 
-def release_of(original: BookingRecord, updated: BookingRecord, booker_key: str | None) -> Release:
-    return Release(
-        record=updated,
-        expected_version=original.version,
-        lock_keys=[tuple(key) for key in original.lock_keys],  # type: ignore[misc]
-        host_ids=[host.id for host in original.hosts],
-        start_min=to_minutes(original.start),
-        duplicate_key=original.duplicate_key,
-        booker_key=booker_key,
-    )
-
-
 def limit_deltas(event_type: EventType, adds: list[BookingRecord], removes: list[BookingRecord]) -> list[LimitDelta]:
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for record in adds:
@@ -247,7 +237,7 @@ def limit_deltas(event_type: EventType, adds: list[BookingRecord], removes: list
             totals[key][1] -= record.duration
     deltas = []
     for key, (count, minutes) in totals.items():
-        max_count, max_minutes = limits.limit_of(event_type, key.split("#")[1])
+        max_count, max_minutes = limits.limit_of(event_type, keys.limit_period(key))
         deltas.append(LimitDelta(key, count, minutes, max_count, max_minutes))
     return deltas
 
@@ -366,7 +356,7 @@ def reservation_changed() -> DomainError:
 
 
 def limit_error(reached: LimitReached) -> DomainError:
-    return DomainError("booking_limit_reached", f"the booking limit for this {reached.key.split('#')[1]} is reached")
+    return DomainError("booking_limit_reached", f"the booking limit for this {keys.limit_period(reached.key)} is reached")
 
 
 # -- seats ----------------------------------------------------------------------------------------------------------
@@ -487,7 +477,7 @@ def reschedule_single_seat(validated: ValidatedBooking, store: BookingStore, now
             plan.limits = limit_deltas(enriched.event_type, [record], [])
             plan.round_robin = [RoundRobinIncrement(*record.round_robin_key)] if record.round_robin_key else []
         else:
-            plan.releases.append(release_of(original, previous, enriched.booker_key))
+            plan.releases.append(Release.of(original, previous, enriched.booker_key))
             plan.limits = limit_deltas(enriched.event_type, [record], [original])
             plan.round_robin = _round_robin_moves(original, record)
         return [record], plan
@@ -547,7 +537,7 @@ def reschedule_seat(
         cancelled.status = "cancelled"
         cancelled.rescheduled_to_uid = record.uid
         cancelled.updated_at = now
-        plan.releases.append(release_of(original, cancelled, enriched.booker_key))
+        plan.releases.append(Release.of(original, cancelled, enriched.booker_key))
         plan.limits.extend(limit_deltas(enriched.event_type, [], [original]))
         previous = seated_view(cancelled, [old_seat], old_seat, taken=0)
     view = seated_view(record, [seat], seat, taken=taken)

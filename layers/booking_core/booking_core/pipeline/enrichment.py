@@ -7,20 +7,11 @@ from typing import Any
 
 from booking_core.concurrency import gather
 from booking_core.domain.access import lookup_keys
-from booking_core.domain.common import normalize_email
 from booking_core.domain.event_types import EventType
 from booking_core.errors import DomainError
 from booking_core.pipeline.context import BookingRequest, EnrichedBooking
 from booking_core.ports import BookingStore, RequestKeys
-
-
-def duplicate_key(event_type_id: int, start_min: int, email: str) -> str:
-    """The guard that makes 'same attendee, type and start' a single booking."""
-    return f"DUP#{event_type_id}#{start_min}#{email.lower()}"
-
-
-def booker_key(event_type_id: int, email: str) -> str:
-    return f"{event_type_id}#{normalize_email(email)}"
+from booking_core.repositories.keys import booker_key, duplicate_key
 
 
 def needs_confirmation(event_type: EventType, start_min: int, now_min: int) -> bool:

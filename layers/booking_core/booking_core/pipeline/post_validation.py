@@ -21,6 +21,7 @@ from booking_core.pipeline.availability import (
     slot_rules,
 )
 from booking_core.pipeline.context import AvailabilityLoaded, ValidatedBooking
+from booking_core.repositories import keys
 from booking_core.timeutil import from_minutes, iso_z_minutes, to_minutes, zone
 
 
@@ -47,7 +48,7 @@ def validate_availability(loaded: AvailabilityLoaded) -> ValidatedBooking:
     if not enriched.joins_seat:
         ranking = _check_slots(loaded, bookable, rules, starts, pool)
 
-    limit_keys = [limits.keys_for_start(event_type, start, tz) for start in starts]
+    limit_keys = [keys.limit_keys_at(event_type, start, tz) for start in starts]
     if not enriched.joins_seat:
         _check_limits(loaded, limit_keys)
     if not enriched.is_holding:
@@ -150,8 +151,8 @@ def _check_limits(loaded: AvailabilityLoaded, keys_per_start: list[list[str]]) -
     enriched = loaded.enriched
     event_type = enriched.event_type
     adding: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for keys in keys_per_start:
-        for key in keys:
+    for start_keys in keys_per_start:
+        for key in start_keys:
             adding[key][0] += 1
             adding[key][1] += enriched.length
     rescheduling = enriched.request.rescheduling
@@ -161,10 +162,11 @@ def _check_limits(loaded: AvailabilityLoaded, keys_per_start: list[list[str]]) -
                 adding[key][0] -= 1
                 adding[key][1] -= rescheduling.original.duration
     for key, (count, minutes) in adding.items():
-        error = limits.exceeded(event_type, key, limit_usage(loaded.limit_counts, key), limits.Usage(count, minutes))
+        period = keys.limit_period(key)
+        error = limits.exceeded(event_type, period, limit_usage(loaded.limit_counts, key), limits.Usage(count, minutes))
         if error:
             message = "the booking limit" if error == "booking_limit_reached" else "the booked-minutes limit"
-            raise DomainError(error, f"{message} for this {key.split('#')[1]} is reached")
+            raise DomainError(error, f"{message} for this {period} is reached")
 
 
 def _check_booker_limit(loaded: AvailabilityLoaded) -> None:

@@ -16,7 +16,7 @@ EXPIRY_GRACE_SECONDS = 3600
 
 
 def rate_key(window: RateWindow) -> tuple[str, str]:
-    return f"RATE#{window.key}", "RATE"
+    return f"RATE#{window.kind}#{window.subject}#{window.starts_at}", "RATE"
 
 
 def counted(window: RateWindow) -> tuple[RateCounterItem, list[Any], Any]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
+from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
+from pynamodb.constants import TRANSACT_DELETE, TRANSACT_ITEMS, TRANSACT_PUT, TRANSACT_UPDATE, TRANSACT_WRITE_ITEMS
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from booking_core import clock
 from booking_core.concurrency import gather
@@ -391,9 +393,10 @@ class DynamoBookingStore:
                 return
             except TransactWriteError as exc:
                 reasons = exc.cancellation_reasons or []
-                failed = [tag for tag, reason in zip(ops.tags, reasons) if reason and reason.code == "ConditionalCheckFailed"]
-                if failed:
-                    raise _failure(failed) from exc
+                refused = [op.tag for op, reason in zip(ops.items, reasons)
+                           if reason and reason.code == "ConditionalCheckFailed"]
+                if refused:
+                    raise refusal(refused) from exc
                 conflict = any(reason and reason.code == "TransactionConflict" for reason in reasons)
                 if conflict or exc.cause_response_code == "TransactionConflictException":
                     time.sleep(random.uniform(0, 0.02 * 2**attempt))
@@ -402,52 +405,106 @@ class DynamoBookingStore:
         raise WriteContention("the same items kept changing concurrently")
 
 
-def _failure(failed: list[tuple[str, Any]]) -> Exception:
-    kinds = {kind for kind, _ in failed}
-    if "seat_open" in kinds:  # another first attendee won: their locks are the ones held
-        return SeatSlotOpened()
-    if "lock" in kinds:
-        return SlotTaken({info for kind, info in failed if kind == "lock"})
-    if kinds & {"reservation", "reservation_lock"}:
-        return StaleReservation(f"condition failed on {sorted(kinds)}")
-    for kind, error in (
-        ("seat_guard", AlreadySeated()),
-        ("seat_join", SeatsFull()),
-        ("duplicate", DuplicateBooking()),
-        ("payment", PaymentAlreadySettled()),
-    ):
-        if kind in kinds:
-            return error
-    if "limit" in kinds:
-        return LimitReached(next(info for kind, info in failed if kind == "limit"))
-    if "rate" in kinds:
-        return RateLimited(next(info for kind, info in failed if kind == "rate"))
-    return StaleBooking(f"condition failed on {sorted(kinds)}")
+class Part(Enum):
+    """What one item of the booking transaction is, and so what a refused condition on it means (`refusal`). When
+    several conditions are refused at once, the member listed first decides (another first attendee opening the
+    seated booking explains the locks they hold; a held lock explains a reservation that lost them)."""
+
+    SEAT_OPEN = "seat_open"  # the seat slot exists: another first attendee opened it (SeatSlotOpened)
+    LOCK = "lock"  # a slot lock is held by another booking or live reservation (SlotTaken, with the hosts)
+    RESERVATION = "reservation"  # the reservation item is not at the version read (StaleReservation)
+    RESERVATION_LOCK = "reservation_lock"  # a lock the reservation should still hold is gone (StaleReservation)
+    SEAT_GUARD = "seat_guard"  # this email holds a seat of the booking already (AlreadySeated)
+    SEAT_JOIN = "seat_join"  # no seat left, or the slot went to another booking (SeatsFull)
+    DUPLICATE = "duplicate"  # the attendee's guard points at another booking (DuplicateBooking)
+    PAYMENT = "payment"  # the payment is not in the status expected (PaymentAlreadySettled)
+    LIMIT = "limit"  # a booking-limit counter would pass its limit (LimitReached, with the counter)
+    RATE = "rate"  # an abuse-limit window is full (RateLimited, with the window)
+    # refused, these mean the booking (or what it holds) changed since it was read: StaleBooking
+    BOOKING = "booking"
+    VERSION = "version"
+    HOST_BOOKING = "host_booking"
+    RELEASE_LOCK = "release_lock"
+    RELEASE_GUARD = "release_guard"
+    SEAT = "seat"
+    SEAT_LEAVE = "seat_leave"
+    # written without a condition
+    CO_HOST = "cohost"
+    BOOKER = "booker"
+    ROUND_ROBIN = "rr"
+    HOLD = "hold"
+    SEAT_CLOSE = "seat_close"
+    SEAT_GUARD_RELEASE = "seat_guard_release"
+    OUTBOX = "outbox"
+
+
+Tag = tuple[Part, Any]  # the item's part, and what its failure reports (hosts, counter key, rate window...)
+
+_REFUSALS: dict[Part, Callable[[list[Any], str], Exception]] = {
+    Part.SEAT_OPEN: lambda infos, parts: SeatSlotOpened(),
+    Part.LOCK: lambda infos, parts: SlotTaken(set(infos)),
+    Part.RESERVATION: lambda infos, parts: StaleReservation(f"condition failed on {parts}"),
+    Part.RESERVATION_LOCK: lambda infos, parts: StaleReservation(f"condition failed on {parts}"),
+    Part.SEAT_GUARD: lambda infos, parts: AlreadySeated(),
+    Part.SEAT_JOIN: lambda infos, parts: SeatsFull(),
+    Part.DUPLICATE: lambda infos, parts: DuplicateBooking(),
+    Part.PAYMENT: lambda infos, parts: PaymentAlreadySettled(),
+    Part.LIMIT: lambda infos, parts: LimitReached(infos[0]),
+    Part.RATE: lambda infos, parts: RateLimited(infos[0]),
+}
+
+
+def refusal(refused: list[Tag]) -> Exception:
+    """The domain failure of a transaction whose conditions on these items were refused."""
+    infos: dict[Part, list[Any]] = {}
+    for part, info in refused:
+        infos.setdefault(part, []).append(info)
+    parts = str(sorted(part.value for part in infos))
+    for part in Part:  # in the order of precedence
+        if part in infos and part in _REFUSALS:
+            return _REFUSALS[part](infos[part], parts)
+    return StaleBooking(f"condition failed on {parts}")
 
 
 @dataclass
 class _Op:
     action: str  # "put" | "update" | "delete"
     model: Any
-    tag: tuple[str, Any]
+    tag: Tag
     condition: Any = None
     actions: list[Any] | None = None
 
+    def request(self) -> dict[str, Any]:
+        """This item as one entry of TransactItems."""
+        if self.action == "delete":
+            return {TRANSACT_DELETE: self.model.get_delete_kwargs_from_instance(condition=self.condition)}
+        if self.action == "put":
+            return {TRANSACT_PUT: self.model.get_save_kwargs_from_instance(condition=self.condition)}
+        return {TRANSACT_UPDATE: self.model.get_update_kwargs_from_instance(actions=self.actions or [],
+                                                                            condition=self.condition)}
+
 
 class _Operations:
-    """The transaction's items, merged so that no item is touched twice (DynamoDB forbids it): a lock or guard
-    released and re-taken in the same write (a reschedule that overlaps itself) is handed over with one update."""
+    """The transaction's items, in the order they are sent: DynamoDB answers a cancelled transaction with one reason
+    per TransactItems entry in request order, so `items[i].tag` names the item of reason i. (PynamoDB's TransactWrite
+    would regroup the items by action; the request is built here instead.) The items are merged so that none is
+    touched twice (DynamoDB forbids it): a lock or guard released and re-taken in the same write (a reschedule that
+    overlaps itself) is handed over with one put."""
 
-    def __init__(self) -> None:
-        self.ops: dict[tuple[str, str], _Op] = {}
+    def __init__(self, now_s: int) -> None:
+        self.now_s = now_s
+        self.ops: dict[tuple[str, str], _Op] = {}  # main-table items by key, in the order added
         self.outbox: list[_Op] = []
+        # what a release frees (lock or guard -> the booking leaving it) and what a create takes in the same write
+        self.released_locks: dict[tuple[int, int], str] = {}
+        self.released_guards: dict[str, str] = {}
+        self.taken_locks: set[tuple[int, int]] = set()
+        self.taken_guards: set[str] = set()
 
     @property
-    def tags(self) -> list[tuple[str, Any]]:
-        ordered = [op for op in self.ops.values() if op.action == "delete"]
-        ordered += [op for op in self.ops.values() if op.action == "put"] + self.outbox
-        ordered += [op for op in self.ops.values() if op.action == "update"]
-        return [op.tag for op in ordered]
+    def items(self) -> list[_Op]:
+        """Every item in request order: the main table's in the order added, then the outbox events."""
+        return [*self.ops.values(), *self.outbox]
 
     def add(self, op: _Op) -> None:
         key = (op.model.pk, op.model.sk)
@@ -456,174 +513,194 @@ class _Operations:
         self.ops[key] = op
 
     def commit(self) -> None:
-        if len(self.ops) + len(self.outbox) > MAX_TRANSACTION_ITEMS:
-            raise TransactionTooLarge(f"{len(self.ops) + len(self.outbox)} items")
-        with TransactWrite(connection=connection()) as tx:
-            for op in self.ops.values():
-                if op.action == "delete":
-                    tx.delete(op.model, condition=op.condition)
-            for op in [*(o for o in self.ops.values() if o.action == "put"), *self.outbox]:
-                tx.save(op.model, condition=op.condition)
-            for op in self.ops.values():
-                if op.action == "update":
-                    tx.update(op.model, actions=op.actions or [], condition=op.condition)
+        items = self.items
+        if len(items) > MAX_TRANSACTION_ITEMS:
+            raise TransactionTooLarge(f"{len(items)} items")
+        try:
+            connection().dispatch(TRANSACT_WRITE_ITEMS, {TRANSACT_ITEMS: [op.request() for op in items]})
+        except BOTOCORE_EXCEPTIONS as exc:
+            raise TransactWriteError("Failed to write transaction items", exc) from exc
 
     @classmethod
     def build(cls, plan: BookingWrite) -> _Operations:
-        ops = cls()
-        released_locks: dict[tuple[int, int], str] = {}
-        released_guards: dict[str, str] = {}
+        """The plan's items, section by section in a fixed order (creates first, so that releases and reservation
+        releases see what the same write takes again; the outbox last)."""
+        ops = cls(int((plan.now or clock.now()).timestamp()))
         for release in plan.releases:
             for lock in release.lock_keys:
-                released_locks[lock] = release.record.uid
+                ops.released_locks[lock] = release.record.uid
             if release.duplicate_key:
-                released_guards[release.duplicate_key] = release.record.uid
-        taken_locks: set[tuple[int, int]] = set()
-        taken_guards: set[str] = set()
-        now_s = int((plan.now or clock.now()).timestamp())
+                ops.released_guards[release.duplicate_key] = release.record.uid
+        for section in (ops._creates, ops._releases, ops._changes, ops._updates, ops._limits, ops._round_robin,
+                        ops._seats, ops._payments, ops._rate_windows, ops._reservations, ops._events):
+            section(plan)
+        return ops
 
+    # -- sections ----------------------------------------------------------------------------------------------------
+    def _creates(self, plan: BookingWrite) -> None:
+        """New bookings: the booking item, co-host listing entries, the hosts' busy intervals, the slot locks (free,
+        expired, handed over by a release in this write or held by the booker's own reservation), the duplicate
+        guard and the booker index entry."""
         for new in plan.creates:
             record = new.record
             record.version = 1
-            ops.add(_Op("put", _booking_item(record), ("booking", record.uid), Item.pk.does_not_exist()))
+            self.add(_Op("put", _booking_item(record), (Part.BOOKING, record.uid), Item.pk.does_not_exist()))
             for host in record.hosts[1:]:
-                ops.add(_Op("put", _co_host_item(record, host.id), ("cohost", host.id)))
+                self.add(_Op("put", _co_host_item(record, host.id), (Part.CO_HOST, host.id)))
             for host_id, hb in new.host_bookings:
-                ops.add(_Op("put", _host_booking_item(host_id, hb), ("host_booking", host_id)))
+                self.add(_Op("put", _host_booking_item(host_id, hb), (Part.HOST_BOOKING, host_id)))
             for host_id, bucket in new.lock_keys:
-                taken_locks.add((host_id, bucket))
-                condition = _lock_free(now_s, released_locks.get((host_id, bucket)), new.reservation_uid)
-                ops.add(_Op("put", LockItem(*lock_key(host_id, bucket), booking_uid=record.uid),
-                            ("lock", host_id), condition))
+                self.taken_locks.add((host_id, bucket))
+                condition = _lock_free(self.now_s, self.released_locks.get((host_id, bucket)), new.reservation_uid)
+                self.add(_Op("put", LockItem(*lock_key(host_id, bucket), booking_uid=record.uid),
+                             (Part.LOCK, host_id), condition))
             if new.duplicate_key:
-                taken_guards.add(new.duplicate_key)
-                previous = released_guards.get(new.duplicate_key) or new.stale_duplicate_uid
+                self.taken_guards.add(new.duplicate_key)
+                previous = self.released_guards.get(new.duplicate_key) or new.stale_duplicate_uid
                 condition = Item.pk.does_not_exist()
                 if previous:
                     condition |= DuplicateGuardItem.booking_uid == previous
-                ops.add(_Op("put", DuplicateGuardItem(new.duplicate_key, "DUP", booking_uid=record.uid),
-                            ("duplicate", None), condition))
+                self.add(_Op("put", DuplicateGuardItem(new.duplicate_key, "DUP", booking_uid=record.uid),
+                             (Part.DUPLICATE, None), condition))
             if new.booker_key:
                 start_min = new.host_bookings[0][1].start_min if new.host_bookings else 0
-                ops.add(_Op("put", BookerBookingItem(*booker_index_key(new.booker_key, start_min, record.uid),
-                                                     uid=record.uid, start_min=start_min, status=record.status),
-                            ("booker", None)))
+                self.add(_Op("put", BookerBookingItem(*booker_index_key(new.booker_key, start_min, record.uid),
+                                                      uid=record.uid, start_min=start_min, status=record.status),
+                             (Part.BOOKER, None)))
 
+    def _releases(self, plan: BookingWrite) -> None:
+        """Bookings leaving the calendar: the new record (at the version read), and what they hold, except what a
+        create of this write took over."""
         for release in plan.releases:
             record = release.record
-            ops.add(_versioned_put(record, release.expected_version))
+            self.add(_versioned_put(record, release.expected_version))
             for host_id in release.host_ids:
-                ops.add(_Op("delete", HostBookingItem(*host_booking_key(host_id, release.start_min, record.uid)),
-                            ("host_booking", host_id)))
+                self.add(_Op("delete", HostBookingItem(*host_booking_key(host_id, release.start_min, record.uid)),
+                             (Part.HOST_BOOKING, host_id)))
             for host_id, bucket in release.lock_keys:
-                if (host_id, bucket) in taken_locks:
-                    continue  # handed over to the new booking above
-                ops.add(_Op("delete", LockItem(*lock_key(host_id, bucket)), ("release_lock", host_id),
-                            LockItem.booking_uid == record.uid))
-            if release.duplicate_key and release.duplicate_key not in taken_guards:
-                ops.add(_Op("delete", DuplicateGuardItem(release.duplicate_key, "DUP"), ("release_guard", None),
-                            DuplicateGuardItem.booking_uid == record.uid))
+                if (host_id, bucket) in self.taken_locks:
+                    continue  # handed over to the new booking
+                self.add(_Op("delete", LockItem(*lock_key(host_id, bucket)), (Part.RELEASE_LOCK, host_id),
+                             LockItem.booking_uid == record.uid))
+            if release.duplicate_key and release.duplicate_key not in self.taken_guards:
+                self.add(_Op("delete", DuplicateGuardItem(release.duplicate_key, "DUP"), (Part.RELEASE_GUARD, None),
+                             DuplicateGuardItem.booking_uid == record.uid))
             if release.booker_key:
-                ops.add(_Op("delete", BookerBookingItem(*booker_index_key(release.booker_key, release.start_min,
-                                                                          record.uid)), ("booker", None)))
+                self.add(_Op("delete", BookerBookingItem(*booker_index_key(release.booker_key, release.start_min,
+                                                                           record.uid)), (Part.BOOKER, None)))
             if release.seat_slot is not None:  # the start opens for a new seated booking; the seats stay on record
                 slot = release.seat_slot
-                ops.add(_Op("delete", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min)),
-                            ("seat_close", None)))
+                self.add(_Op("delete", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min)),
+                             (Part.SEAT_CLOSE, None)))
 
+    def _changes(self, plan: BookingWrite) -> None:
+        """Bookings that keep their slot and change status: the record, the hosts' intervals, the booker entry."""
         for change in plan.changes:
             record = change.record
-            ops.add(_versioned_put(record, change.expected_version))
+            self.add(_versioned_put(record, change.expected_version))
             for host_id in change.host_ids:
-                ops.add(_Op("update", HostBookingItem(*host_booking_key(host_id, change.start_min, record.uid)),
-                            ("host_booking", host_id), Item.pk.exists(),
-                            [HostBookingItem.status.set(record.status)]))
+                self.add(_Op("update", HostBookingItem(*host_booking_key(host_id, change.start_min, record.uid)),
+                             (Part.HOST_BOOKING, host_id), Item.pk.exists(),
+                             [HostBookingItem.status.set(record.status)]))
             if change.booker_key:
-                ops.add(_Op("update", BookerBookingItem(*booker_index_key(change.booker_key, change.start_min,
-                                                                          record.uid)),
-                            ("booker", None), None, [BookerBookingItem.status.set(record.status),
-                                                     BookerBookingItem.uid.set(record.uid),
-                                                     BookerBookingItem.start_min.set(change.start_min),
-                                                     BookerBookingItem.kind.set(BookerBookingItem)]))
+                self.add(_Op("update", BookerBookingItem(*booker_index_key(change.booker_key, change.start_min,
+                                                                           record.uid)),
+                             (Part.BOOKER, None), None, [BookerBookingItem.status.set(record.status),
+                                                         BookerBookingItem.uid.set(record.uid),
+                                                         BookerBookingItem.start_min.set(change.start_min),
+                                                         BookerBookingItem.kind.set(BookerBookingItem)]))
 
+    def _updates(self, plan: BookingWrite) -> None:
+        """Records that change alone, and bookings handed to other hosts."""
         for update in plan.updates:
-            ops.add(_versioned_put(update.record, update.expected_version))
+            self.add(_versioned_put(update.record, update.expected_version))
         for moved in plan.reassignments:
-            _reassign(ops, moved, now_s)
+            _reassign(self, moved, self.now_s)
 
+    def _limits(self, plan: BookingWrite) -> None:
+        """Booking-limit counters; an increment holds only while the counter stays within its limits."""
         for delta in plan.limits:
             if delta.count == 0 and delta.minutes == 0:
                 continue
             condition = None
             if delta.count > 0 and delta.max_count is not None:
-                condition = LimitCountItem.count.does_not_exist() | (LimitCountItem.count <= delta.max_count - delta.count)
+                condition = LimitCountItem.count.does_not_exist() | (
+                    LimitCountItem.count <= delta.max_count - delta.count
+                )
             if delta.minutes > 0 and delta.max_minutes is not None:
                 within = LimitCountItem.minutes.does_not_exist() | (
                     LimitCountItem.minutes <= delta.max_minutes - delta.minutes
                 )
                 condition = within if condition is None else condition & within
-            ops.add(_Op("update", LimitCountItem(*limit_key(delta.key)), ("limit", delta.key), condition,
-                        [LimitCountItem.count.add(delta.count), LimitCountItem.minutes.add(delta.minutes),
-                         LimitCountItem.kind.set(LimitCountItem)]))
+            self.add(_Op("update", LimitCountItem(*limit_key(delta.key)), (Part.LIMIT, delta.key), condition,
+                         [LimitCountItem.count.add(delta.count), LimitCountItem.minutes.add(delta.minutes),
+                          LimitCountItem.kind.set(LimitCountItem)]))
 
+    def _round_robin(self, plan: BookingWrite) -> None:
         for rr in plan.round_robin:
-            ops.add(_Op("update", RoundRobinCountItem(*round_robin_key(rr.event_type_id, rr.period, rr.host_id)),
-                        ("rr", rr.host_id), None,
-                        [RoundRobinCountItem.count.add(rr.delta), RoundRobinCountItem.kind.set(RoundRobinCountItem)]))
+            self.add(_Op("update", RoundRobinCountItem(*round_robin_key(rr.event_type_id, rr.period, rr.host_id)),
+                         (Part.ROUND_ROBIN, rr.host_id), None,
+                         [RoundRobinCountItem.count.add(rr.delta), RoundRobinCountItem.kind.set(RoundRobinCountItem)]))
 
+    def _seats(self, plan: BookingWrite) -> None:
+        """Seat slots opened, joined and left, with the seats and their one-per-email guards; seats' own data."""
         for opened in plan.seat_opens:
             slot, seat = opened.slot, opened.seat
-            ops.add(_Op("put", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min),
-                                            booking_uid=slot.booking_uid, start_min=slot.start_min, taken=1,
-                                            capacity=slot.capacity), ("seat_open", None), Item.pk.does_not_exist()))
-            _add_seat(ops, slot, seat)
+            self.add(_Op("put", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min),
+                                             booking_uid=slot.booking_uid, start_min=slot.start_min, taken=1,
+                                             capacity=slot.capacity), (Part.SEAT_OPEN, None), Item.pk.does_not_exist()))
+            _add_seat(self, slot, seat)
         for joined in plan.seat_joins:
             slot, seat = joined.slot, joined.seat
-            ops.add(_Op("update", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min)),
-                        ("seat_join", None),
-                        Item.pk.exists() & (SeatSlotItem.booking_uid == slot.booking_uid)
-                        & (SeatSlotItem.taken < SeatSlotItem.capacity),
-                        [SeatSlotItem.taken.add(1)]))
-            _add_seat(ops, slot, seat)
+            self.add(_Op("update", SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min)),
+                         (Part.SEAT_JOIN, None),
+                         Item.pk.exists() & (SeatSlotItem.booking_uid == slot.booking_uid)
+                         & (SeatSlotItem.taken < SeatSlotItem.capacity),
+                         [SeatSlotItem.taken.add(1)]))
+            _add_seat(self, slot, seat)
         for left in plan.seat_leaves:
             slot, seat = left.slot, left.seat
             slot_item = SeatSlotItem(*seat_slot_key(slot.event_type_id, slot.start_min))
             if left.close:
-                ops.add(_Op("delete", slot_item, ("seat_leave", None), SeatSlotItem.taken == 1))
+                self.add(_Op("delete", slot_item, (Part.SEAT_LEAVE, None), SeatSlotItem.taken == 1))
             else:
-                ops.add(_Op("update", slot_item, ("seat_leave", None), SeatSlotItem.taken > 1,
-                            [SeatSlotItem.taken.add(-1)]))
-            ops.add(_Op("delete", SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}"),
-                        ("seat", None), Item.pk.exists()))
-            ops.add(_Op("delete", SeatGuardItem(*seat_guard_key(seat.booking_uid, seat.attendee.email)),
-                        ("seat_guard_release", None)))
-
+                self.add(_Op("update", slot_item, (Part.SEAT_LEAVE, None), SeatSlotItem.taken > 1,
+                             [SeatSlotItem.taken.add(-1)]))
+            self.add(_Op("delete", SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}"),
+                         (Part.SEAT, None), Item.pk.exists()))
+            self.add(_Op("delete", SeatGuardItem(*seat_guard_key(seat.booking_uid, seat.attendee.email)),
+                         (Part.SEAT_GUARD_RELEASE, None)))
         for seat in plan.seat_updates:
             item = SeatItem(booking_key(seat.booking_uid)[0], f"SEAT#{seat.seat_uid}")
-            ops.add(_Op("update", item, ("seat", None), Item.pk.exists(), [SeatItem.doc.set(_seat_doc(seat))]))
+            self.add(_Op("update", item, (Part.SEAT, None), Item.pk.exists(), [SeatItem.doc.set(_seat_doc(seat))]))
 
+    def _payments(self, plan: BookingWrite) -> None:
+        """A payment created (new) or settled (still in the status expected)."""
         for payment in plan.payments:
             condition = (
                 PaymentItem.status == plan.payment_expected_status
                 if plan.payment_expected_status
                 else Item.pk.does_not_exist()
             )
-            ops.add(_Op("put", PaymentItem(f"PAYMENT#{payment.payment_uid}", "PAYMENT",
-                                           doc=payment.model_dump(mode="json", by_alias=True), status=payment.status),
-                        ("payment", payment.payment_uid), condition))
+            self.add(_Op("put", PaymentItem(f"PAYMENT#{payment.payment_uid}", "PAYMENT",
+                                            doc=payment.model_dump(mode="json", by_alias=True), status=payment.status),
+                         (Part.PAYMENT, payment.payment_uid), condition))
 
+    def _rate_windows(self, plan: BookingWrite) -> None:
         for window in plan.rate_windows:
             item, actions, condition = counted(window)
-            ops.add(_Op("update", item, ("rate", window), condition, actions))
+            self.add(_Op("update", item, (Part.RATE, window), condition, actions))
 
+    def _reservations(self, plan: BookingWrite) -> None:
+        """Slot reservations held or moved, then those leaving (what they held and this write does not take)."""
         for written in plan.reservations:
-            _hold(ops, written.reservation, written.expected_version, now_s)
+            _hold(self, written.reservation, written.expected_version, self.now_s)
         for release in plan.released_reservations:
-            _release_reservation(ops, release)
+            _release_reservation(self, release)
 
+    def _events(self, plan: BookingWrite) -> None:
         for event in plan.events:
-            ops.outbox.append(_Op("put", outbox_item(event), ("outbox", None)))
-        return ops
+            self.outbox.append(_Op("put", outbox_item(event), (Part.OUTBOX, None)))
 
 
 def _lock_free(now_s: int, previous_booking: str | None = None, reservation_uid: str | None = None) -> Any:
@@ -647,17 +724,17 @@ def _hold(ops: _Operations, reservation: Reservation, expected_version: int | No
     condition = Item.pk.does_not_exist() if expected_version is None else ReservationItem.version == expected_version
     ops.add(_Op("put", ReservationItem(*reservation_key(reservation.uid), doc=reservation.dump(),
                                        version=reservation.version, expires_at=reservation.until_s),
-                ("reservation", reservation.uid), condition))
+                (Part.RESERVATION, reservation.uid), condition))
     for host_id, bucket in reservation.lock_keys:
         ops.add(_Op("put", LockItem(*lock_key(host_id, bucket), reservation_uid=reservation.uid,
                                     expires_at=reservation.until_s),
-                    ("lock", host_id), _lock_free(now_s, reservation_uid=reservation.uid)))
+                    (Part.LOCK, host_id), _lock_free(now_s, reservation_uid=reservation.uid)))
     for hold in reservation.holds:
         ops.add(_Op("put", ReservationHoldItem(*host_booking_key(hold.host_id, hold.start_min, reservation.uid),
                                                uid=reservation.uid, event_type_id=reservation.event_type_id,
                                                start_min=hold.start_min, end_min=hold.end_min,
                                                busy_start_min=hold.busy_start_min, busy_end_min=hold.busy_end_min,
-                                               expires_at=reservation.until_s), ("hold", hold.host_id)))
+                                               expires_at=reservation.until_s), (Part.HOLD, hold.host_id)))
 
 
 def _release_reservation(ops: _Operations, release: ReservationRelease) -> None:
@@ -665,16 +742,16 @@ def _release_reservation(ops: _Operations, release: ReservationRelease) -> None:
     holds them) and, unless it stays (moved), its item."""
     reservation = release.reservation
     if not release.keep_item:
-        ops.add(_Op("delete", ReservationItem(*reservation_key(reservation.uid)), ("reservation", reservation.uid),
+        ops.add(_Op("delete", ReservationItem(*reservation_key(reservation.uid)), (Part.RESERVATION, reservation.uid),
                     ReservationItem.version == release.expected_version))
     for hold in reservation.holds:
         key = host_booking_key(hold.host_id, hold.start_min, reservation.uid)
         if key not in ops.ops:
-            ops.add(_Op("delete", ReservationHoldItem(*key), ("hold", hold.host_id)))
+            ops.add(_Op("delete", ReservationHoldItem(*key), (Part.HOLD, hold.host_id)))
     for host_id, bucket in reservation.lock_keys:
         key = lock_key(host_id, bucket)
         if key not in ops.ops:
-            ops.add(_Op("delete", LockItem(*key), ("reservation_lock", reservation.uid),
+            ops.add(_Op("delete", LockItem(*key), (Part.RESERVATION_LOCK, reservation.uid),
                         LockItem.reservation_uid == reservation.uid))
 
 
@@ -689,9 +766,9 @@ def _add_seat(ops: _Operations, slot: SeatSlot, seat: Seat) -> None:
                     attendee_key=attendee_key(seat.attendee.email), start_key=start_key(slot.start_min,
                                                                                         seat.booking_uid),
                     event_type_id=slot.event_type_id, seated=True)
-    ops.add(_Op("put", item, ("seat", None), Item.pk.does_not_exist()))
+    ops.add(_Op("put", item, (Part.SEAT, None), Item.pk.does_not_exist()))
     ops.add(_Op("put", SeatGuardItem(*seat_guard_key(seat.booking_uid, seat.attendee.email), seat_uid=seat.seat_uid),
-                ("seat_guard", None), Item.pk.does_not_exist()))
+                (Part.SEAT_GUARD, None), Item.pk.does_not_exist()))
 
 
 def _doc(record: BookingRecord) -> dict[str, Any]:
@@ -724,7 +801,7 @@ def _co_host_item(record: BookingRecord, host_id: int) -> CoHostItem:
 
 def _versioned_put(record: BookingRecord, expected_version: int) -> _Op:
     record.version = expected_version + 1
-    return _Op("put", _booking_item(record), ("version", record.uid), BookingItem.version == expected_version)
+    return _Op("put", _booking_item(record), (Part.VERSION, record.uid), BookingItem.version == expected_version)
 
 
 def _reassign(ops: _Operations, moved: Reassignment, now_s: int) -> None:
@@ -735,20 +812,20 @@ def _reassign(ops: _Operations, moved: Reassignment, now_s: int) -> None:
     now_hosts = [host.id for host in record.hosts]
     for host_id in set(moved.previous_host_ids) - set(now_hosts):
         ops.add(_Op("delete", HostBookingItem(*host_booking_key(host_id, moved.start_min, record.uid)),
-                    ("host_booking", host_id)))
+                    (Part.HOST_BOOKING, host_id)))
     for host_id, bucket in moved.released_locks:
-        ops.add(_Op("delete", LockItem(*lock_key(host_id, bucket)), ("release_lock", host_id),
+        ops.add(_Op("delete", LockItem(*lock_key(host_id, bucket)), (Part.RELEASE_LOCK, host_id),
                     LockItem.booking_uid == record.uid))
     for host_id, hb in moved.joining:
-        ops.add(_Op("put", _host_booking_item(host_id, hb), ("host_booking", host_id)))
+        ops.add(_Op("put", _host_booking_item(host_id, hb), (Part.HOST_BOOKING, host_id)))
     for host_id, bucket in moved.taken_locks:
-        ops.add(_Op("put", LockItem(*lock_key(host_id, bucket), booking_uid=record.uid), ("lock", host_id),
+        ops.add(_Op("put", LockItem(*lock_key(host_id, bucket), booking_uid=record.uid), (Part.LOCK, host_id),
                     _lock_free(now_s)))
     before, after = set(moved.previous_host_ids[1:]), set(now_hosts[1:])
     for host_id in before - after:
-        ops.add(_Op("delete", CoHostItem(booking_key(record.uid)[0], f"HOST#{host_id}"), ("cohost", host_id)))
+        ops.add(_Op("delete", CoHostItem(booking_key(record.uid)[0], f"HOST#{host_id}"), (Part.CO_HOST, host_id)))
     for host_id in after - before:
-        ops.add(_Op("put", _co_host_item(record, host_id), ("cohost", host_id)))
+        ops.add(_Op("put", _co_host_item(record, host_id), (Part.CO_HOST, host_id)))
 
 
 def _host_booking_item(host_id: int, hb: HostBooking) -> HostBookingItem:

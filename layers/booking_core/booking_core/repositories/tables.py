@@ -43,6 +43,10 @@ that moment (typically within a few days), so readers that care about the exact 
 without it never expire. Webhook delivery records carry it (see repositories/webhooks.py), and so do out-of-office
 entries (their end), slot reservations with their holds and locks (`reservationUntil`).
 
+The pipeline and the services never build or read a key. Those they carry as opaque strings (the duplicate guard,
+the booker index, booking-limit counters) come from keys.py, and a booking record keeps the ones it holds so that
+its release finds them.
+
 A user's partition, in sort-key order: CONF# (meeting-app connections), HB# (bookings and reservation holds, by
 start), HC# (the configuration: profile, schedules, calendar connections, out-of-office entries), LOCK# (slot locks).
 The configuration sorts right after the last host booking and before the locks ON PURPOSE: one strongly consistent

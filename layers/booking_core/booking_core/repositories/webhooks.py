@@ -63,6 +63,27 @@ def _webhook_item(webhook: Webhook) -> WebhookItem:
                        sealed_secret=sealed)
 
 
+def _type_scope(event_type_id: int) -> str:
+    return f"eventType#{event_type_id}"
+
+
+def _user_scope(user_id: int) -> str:
+    return f"user#{user_id}"
+
+
+def _scope(webhook: Webhook) -> str:
+    """The one scope a subscription is found under: its event type, else its user, else every booking."""
+    if webhook.event_type_id is not None:
+        return _type_scope(webhook.event_type_id)
+    if webhook.user_id is not None:
+        return _user_scope(webhook.user_id)
+    return "all"
+
+
+def _scope_key(scope: str) -> str:
+    return f"WEBHOOKSCOPE#{scope}"
+
+
 def _webhook_from(item: WebhookItem) -> Webhook:
     return Webhook.model_validate({**item.doc, "sealedSecret": item.sealed_secret})
 
@@ -73,7 +94,7 @@ class WebhookRepository:
         with TransactWrite(connection=connection()) as tx:
             tx.save(_webhook_item(webhook), condition=Item.pk.does_not_exist())
             tx.save(WebhookIndexItem("WEBHOOKS", minute_key(webhook.id), webhook_id=webhook.id))
-            tx.save(WebhookIndexItem(f"WEBHOOKSCOPE#{webhook.scope}", minute_key(webhook.id), webhook_id=webhook.id))
+            tx.save(WebhookIndexItem(_scope_key(_scope(webhook)), minute_key(webhook.id), webhook_id=webhook.id))
         return webhook
 
     def get(self, webhook_id: int) -> Webhook | None:
@@ -99,7 +120,7 @@ class WebhookRepository:
         with TransactWrite(connection=connection()) as tx:
             tx.delete(WebhookItem(*_key(webhook.id)))
             tx.delete(WebhookIndexItem("WEBHOOKS", minute_key(webhook.id)))
-            tx.delete(WebhookIndexItem(f"WEBHOOKSCOPE#{webhook.scope}", minute_key(webhook.id)))
+            tx.delete(WebhookIndexItem(_scope_key(_scope(webhook)), minute_key(webhook.id)))
 
     def list(self) -> list[Webhook]:
         ids = [int(item.webhook_id) for item in WebhookIndexItem.query("WEBHOOKS", consistent_read=True)]
@@ -108,9 +129,9 @@ class WebhookRepository:
     def matching(self, event_type_id: int | None, host_ids: list[int]) -> list[Webhook]:
         """Subscriptions for every booking, this event type (if any), or one of these hosts: one concurrent round of
         Queries on the scope indexes, then one BatchGetItem."""
-        scopes = ["all", *([f"eventType#{event_type_id}"] if event_type_id is not None else []),
-                  *(f"user#{host}" for host in host_ids)]
-        pages = gather([lambda scope=scope: list(WebhookIndexItem.query(f"WEBHOOKSCOPE#{scope}", consistent_read=True))
+        scopes = ["all", *([_type_scope(event_type_id)] if event_type_id is not None else []),
+                  *(_user_scope(host) for host in host_ids)]
+        pages = gather([lambda scope=scope: list(WebhookIndexItem.query(_scope_key(scope), consistent_read=True))
                         for scope in scopes])
         return self._load(sorted({int(item.webhook_id) for page in pages for item in page}))
 

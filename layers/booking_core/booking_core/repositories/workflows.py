@@ -25,6 +25,18 @@ def _key(workflow_id: int) -> tuple[str, str]:
     return f"WORKFLOW#{workflow_id}", "WORKFLOW"
 
 
+def _scopes(workflow: Workflow) -> list[str]:
+    """The scope index entries a workflow is found under: `all`, or one per event type it is active on."""
+    active_on = workflow.active_on
+    if active_on.all:
+        return ["all"]
+    return [_type_scope(event_type_id) for event_type_id in active_on.event_type_ids or []]
+
+
+def _type_scope(event_type_id: int) -> str:
+    return f"eventType#{event_type_id}"
+
+
 def _pointer(scope: str, workflow_id: int) -> WorkflowIndexItem:
     return WorkflowIndexItem(f"WORKFLOWSCOPE#{scope}", minute_key(workflow_id), workflow_id=workflow_id)
 
@@ -43,7 +55,7 @@ class WorkflowRepository:
             tx.save(WorkflowItem(*_key(workflow.id), doc=workflow.dump(), version=1),
                     condition=Item.pk.does_not_exist())
             tx.save(WorkflowIndexItem("WORKFLOWS", minute_key(workflow.id), workflow_id=workflow.id))
-            for scope in workflow.active_on.scopes:
+            for scope in _scopes(workflow):
                 tx.save(_pointer(scope, workflow.id))
 
     def get(self, workflow_id: int) -> tuple[Workflow, int] | None:
@@ -55,7 +67,7 @@ class WorkflowRepository:
 
     def save(self, workflow: Workflow, previous: Workflow, version: int) -> None:
         """The new document (if still at `version`) and the pointers that changed, in one transaction."""
-        old, new = set(previous.active_on.scopes), set(workflow.active_on.scopes)
+        old, new = set(_scopes(previous)), set(_scopes(workflow))
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.save(WorkflowItem(*_key(workflow.id), doc=workflow.dump(), version=version + 1),
@@ -72,7 +84,7 @@ class WorkflowRepository:
             with TransactWrite(connection=connection()) as tx:
                 tx.delete(WorkflowItem(*_key(workflow.id)), condition=WorkflowItem.version == version)
                 tx.delete(WorkflowIndexItem("WORKFLOWS", minute_key(workflow.id)))
-                for scope in workflow.active_on.scopes:
+                for scope in _scopes(workflow):
                     tx.delete(_pointer(scope, workflow.id))
         except TransactWriteError as exc:
             raise ConcurrentUpdate(str(exc)) from exc
@@ -86,7 +98,7 @@ class WorkflowRepository:
 
     def active_on(self, event_type_id: int) -> list[Workflow]:
         """The workflows active on every event type or on this one (read by the workflows subscriber)."""
-        scopes = ["all", f"eventType#{event_type_id}"]
+        scopes = ["all", _type_scope(event_type_id)]
         pages = gather([lambda scope=scope: list(WorkflowIndexItem.query(f"WORKFLOWSCOPE#{scope}",
                                                                          consistent_read=True))
                         for scope in scopes])

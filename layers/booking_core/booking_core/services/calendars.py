@@ -32,11 +32,11 @@ from booking_core.domain.calendars import (
 from booking_core.errors import invalid, not_found
 from booking_core.ics import calendar_uid
 from booking_core.observability import logger
-from booking_core.pipeline.enrichment import booker_key
 from booking_core.ports import BookingStore, BookingWrite, StaleBooking, StatusChange, StoredConnection
 from booking_core.repositories.counters import next_id
 from booking_core.repositories.entities import CalendarConnectionRepository, UserRepository
-from booking_core.timeutil import to_minutes
+from booking_core.repositories.keys import booker_key_of
+from booking_core.services.retry import until_written
 
 
 def _kept(calendars: list[CalendarInfo]) -> list[CalendarEntry]:
@@ -229,7 +229,7 @@ class CalendarSync:
 
     def _remember(self, booking_uid: str, event: CalendarEvent | None) -> None:
         """Store where the event is, and show it in the booking's references (the meeting's kept)."""
-        for _ in range(3):
+        def write() -> None:
             record = self.store.get_booking(booking_uid)
             if record is None:
                 return
@@ -238,10 +238,6 @@ class CalendarSync:
             updated.references = [r for r in (record.references or []) if r.type not in CALENDAR_REFERENCES] + (
                 [Reference(type=CALENDAR_REFERENCE_TYPE[event.provider], uid=event.external_id)] if event else []
             ) or None
-            key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
-            try:
-                self.store.write(BookingWrite(changes=[StatusChange(
-                    updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)]))
-                return
-            except StaleBooking:
-                continue
+            self.store.write(BookingWrite(changes=[StatusChange.of(record, updated, booker_key_of(record))]))
+
+        until_written(write, "the booking", StaleBooking)

@@ -14,14 +14,13 @@ from booking_core.errors import DomainError, not_found
 from booking_core.events.contracts import EventContext, new_event
 from booking_core.observability import count, logger, mask_uid
 from booking_core.domain.seats import host_view, seated_view
-from booking_core.pipeline.creation import release_of
-from booking_core.pipeline.enrichment import booker_key
 from booking_core.ports import (
     BookingListing,
     BookingStore,
     BookingWrite,
     LimitDelta,
     PaymentAlreadySettled,
+    Release,
     RoundRobinIncrement,
     SeatLeave,
     SeatSlot,
@@ -30,11 +29,8 @@ from booking_core.ports import (
     TransactionTooLarge,
     WriteContention,
 )
+from booking_core.repositories.keys import booker_key_of
 from booking_core.timeutil import to_minutes
-
-
-def _key(record: BookingRecord) -> str | None:
-    return booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
 
 
 def _commit(store: BookingStore, plan: BookingWrite, what: str) -> None:
@@ -75,7 +71,7 @@ def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_h
     updated = record.model_copy(deep=True)
     updated.status, updated.cancellation_reason, updated.updated_at = "cancelled", data.cancellation_reason, now
     updated.ical_sequence += 1
-    release = release_of(record, updated, _key(record))
+    release = Release.of(record, updated, booker_key_of(record))
     seen = updated  # what the event and the answer show: for a seated booking, the host's view of every seat
     if record.is_seated:
         release.seat_slot = SeatSlot(record.event_type_id, to_minutes(record.start), record.uid, len(seats),
@@ -115,7 +111,7 @@ def _cancel_series(store: BookingStore, listing: BookingListing, record: Booking
         updated = occurrence.model_copy(deep=True)
         updated.status, updated.cancellation_reason, updated.updated_at = "cancelled", data.cancellation_reason, now
         updated.ical_sequence += 1
-        plan.releases.append(release_of(occurrence, updated, _key(occurrence)))
+        plan.releases.append(Release.of(occurrence, updated, booker_key_of(occurrence)))
         plan.events.append(new_event("bookingCancelled", updated, occurred_at=now,
                                      context=EventContext(triggered_by="host" if by_host else "booker")))
         for delta in limit_deltas_for_release(occurrence):
@@ -150,7 +146,8 @@ def request_reschedule(store: BookingStore, uid: str, data: RequestRescheduleInp
     updated.status, updated.cancellation_reason, updated.updated_at = "cancelled", data.reason, now
     updated.reschedule_requested = True
     updated.ical_sequence += 1
-    plan = BookingWrite(releases=[release_of(record, updated, _key(record))], limits=limit_deltas_for_release(record),
+    plan = BookingWrite(releases=[Release.of(record, updated, booker_key_of(record))],
+                        limits=limit_deltas_for_release(record),
                         events=[new_event("bookingCancelled", updated, occurred_at=now,
                                           context=EventContext(triggered_by="host"))])
     _undo_round_robin(record, plan)
@@ -172,7 +169,7 @@ def _cancel_seat(store: BookingStore, record: BookingRecord, seats: list, data: 
     if closing:
         base = record.model_copy(deep=True)
         base.status, base.cancellation_reason, base.updated_at = "cancelled", data.cancellation_reason, now
-        plan.releases.append(release_of(record, base, _key(record)))
+        plan.releases.append(Release.of(record, base, booker_key_of(record)))
         plan.limits.extend(limit_deltas_for_release(record))
         _undo_round_robin(record, plan)
     view = seated_view(base, [s for s in seats if s is not seat], seat, taken=len(seats) - 1)
@@ -192,8 +189,7 @@ def confirm(store: BookingStore, uid: str, now: datetime) -> dict[str, Any]:
     updated = record.model_copy(deep=True)
     updated.status, updated.needs_confirmation, updated.updated_at = "accepted", False, now
     plan = BookingWrite(
-        changes=[StatusChange(updated, record.version, [h.id for h in record.hosts], to_minutes(record.start),
-                              _key(record))],
+        changes=[StatusChange.of(record, updated, booker_key_of(record))],
         events=[new_event("bookingConfirmed", updated, occurred_at=now, context=EventContext(triggered_by="host"))],
     )
     _commit(store, plan, "confirmed")
@@ -207,7 +203,7 @@ def decline(store: BookingStore, uid: str, reason: str | None, now: datetime) ->
     updated.status, updated.cancellation_reason, updated.updated_at = "rejected", reason, now
     updated.ical_sequence += 1
     plan = BookingWrite(
-        releases=[release_of(record, updated, _key(record))],
+        releases=[Release.of(record, updated, booker_key_of(record))],
         limits=limit_deltas_for_release(record),
         events=[new_event("bookingRejected", updated, occurred_at=now, context=EventContext(triggered_by="host"))],
     )
@@ -243,8 +239,7 @@ def payment_succeeded(store: BookingStore, payment_uid: str, now: datetime) -> d
         updated.paid, updated.updated_at = True, now
         if not record.needs_confirmation:
             updated.status = "accepted"
-        plan.changes.append(StatusChange(updated, record.version, [h.id for h in record.hosts],
-                                         to_minutes(record.start), _key(record)))
+        plan.changes.append(StatusChange.of(record, updated, booker_key_of(record)))
         context = EventContext(triggered_by="system")
         plan.events.append(new_event("bookingPaid", updated, occurred_at=now, context=context))
         follow = "bookingConfirmed" if updated.status == "accepted" else "bookingRequested"

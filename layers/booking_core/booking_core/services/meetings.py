@@ -34,14 +34,14 @@ from booking_core.domain.calendars import CalendarEvent, OnlineMeeting
 from booking_core.events.contracts import MEETING_CREATED, BookingEvent, new_event
 from booking_core.ics import calendar_uid
 from booking_core.observability import count, logger
-from booking_core.pipeline.enrichment import booker_key
 from booking_core.ports import BookingStore, BookingWrite, OutboxEvent, StaleBooking, StatusChange
 from booking_core.repositories.entities import (
     CalendarConnectionRepository,
     ConferencingConnectionRepository,
     UserRepository,
 )
-from booking_core.timeutil import to_minutes
+from booking_core.repositories.keys import booker_key_of
+from booking_core.services.retry import until_written
 
 if TYPE_CHECKING:  # the app modules, their Meeting and the SSRF guard load when a meeting is made, not at cold start
     from booking_core.conferencing.base import Meeting
@@ -201,7 +201,8 @@ class MeetingSync:
         shared = (CalendarEvent(connection_id=connection.id, calendar_id=online.calendar_id or "",
                                 external_id=online.external_id, provider=connection.type)
                   if connection.is_destination and connection.type not in CONFERENCING_CONNECTIONS else None)
-        for _ in range(3):
+
+        def write() -> None:
             record = self.store.get_booking(booking_uid)
             if record is None:
                 return
@@ -220,19 +221,16 @@ class MeetingSync:
                 references.append(Reference(type=CALENDAR_REFERENCE_TYPE[shared.provider], uid=shared.external_id))
             updated.references = references
             events = [self._follow_up(updated, cause)] if new_link else []
-            key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
-            try:
-                self.store.write(BookingWrite(changes=[StatusChange(
-                    updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)],
-                    events=events))
-                return
-            except StaleBooking:
-                continue
+            self.store.write(BookingWrite(changes=[StatusChange.of(record, updated, booker_key_of(record))],
+                                          events=events))
+
+        until_written(write, "the booking", StaleBooking)
 
     def _forget(self, booking_uid: str, online: OnlineMeeting) -> None:
         """The meeting is deleted: the booking no longer carries it, its reference, or the calendar event it was."""
         spec = APPS[online.app]
-        for _ in range(3):
+
+        def write() -> None:
             record = self.store.get_booking(booking_uid)
             if record is None or record.online_meeting != online:
                 return
@@ -247,13 +245,9 @@ class MeetingSync:
                 shared and r.type in CALENDAR_REFERENCES)] or None
             if record.meeting_url == online.join_url:
                 updated.meeting_url = None
-            key = booker_key(record.event_type_id, record.booker_email) if record.booker_email else None
-            try:
-                self.store.write(BookingWrite(changes=[StatusChange(
-                    updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)]))
-                return
-            except StaleBooking:
-                continue
+            self.store.write(BookingWrite(changes=[StatusChange.of(record, updated, booker_key_of(record))]))
+
+        until_written(write, "the booking", StaleBooking)
 
     def _follow_up(self, record: BookingRecord, cause: BookingEvent) -> OutboxEvent:
         previous_uid = cause.detail.previous_booking.uid if cause.detail.previous_booking else None

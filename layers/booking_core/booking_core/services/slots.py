@@ -20,12 +20,12 @@ from booking_core.pipeline.availability import (
     available_slots,
     bookable_hosts,
     first_working_hours,
-    limit_candidate_keys,
     slot_rules,
     with_calendar_busy,
     within_limits,
 )
 from booking_core.ports import BookingStore, RequestKeys
+from booking_core.repositories.keys import limit_keys_between
 from booking_core.timeutil import iso_local, local_date, local_midnight_minutes, parse_instant, to_minutes, zone
 
 MAX_RANGE_DAYS = 92
@@ -81,7 +81,7 @@ def get_slots(
 
     # One concurrent round: hosts and busy time, booking-limit counters, seated bookings.
     calls: list[Callable[[], Any]] = host_calls(store, event_type.host_ids, from_min - AROUND, to_min + AROUND)
-    limit_keys = limit_candidate_keys(event_type, from_min, to_min)
+    limit_keys = limit_keys_between(event_type, from_min, to_min)
     seated = event_type.seats is not None
     if limit_keys:
         calls.append(lambda: store.limit_counts(limit_keys))
