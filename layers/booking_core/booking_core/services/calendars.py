@@ -228,13 +228,19 @@ class CalendarSync:
         self._remember(booking_uid, None)
 
     def _remember(self, booking_uid: str, event: CalendarEvent | None) -> None:
-        """Store where the event is, and show it in the booking's references (the meeting's kept)."""
+        """Store where the event is, and show it in the booking's references (the meeting's kept).
+
+        A booking cancelled while its event was being written (the cancel's removal ran before this write and found
+        no event to remove) gets its event removed here instead of remembered: nothing else would remove it."""
         def write() -> None:
             record = self.store.get_booking(booking_uid)
             if record is None:
                 return
             updated = record.model_copy(deep=True)
             updated.calendar_event = event
+            if event is not None and not is_active(record.status):
+                self._delete(updated)
+                return
             updated.references = [r for r in (record.references or []) if r.type not in CALENDAR_REFERENCES] + (
                 [Reference(type=CALENDAR_REFERENCE_TYPE[event.provider], uid=event.external_id)] if event else []
             ) or None

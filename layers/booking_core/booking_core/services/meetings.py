@@ -196,7 +196,8 @@ class MeetingSync:
 
     def _remember(self, booking_uid: str, online: OnlineMeeting, connection: _Connection, cause: BookingEvent) -> None:
         """The meeting on the booking: link, location, references (and, for a meeting hosted in the destination
-        calendar, the booking's calendar event); a bookingMeetingCreated event when the link is new."""
+        calendar, the booking's calendar event); a bookingMeetingCreated event when the link is new. A booking
+        cancelled while its meeting was being made (the cancel's removal found no meeting) gets it deleted instead."""
         spec = APPS[online.app]
         shared = (CalendarEvent(connection_id=connection.id, calendar_id=online.calendar_id or "",
                                 external_id=online.external_id, provider=connection.type)
@@ -205,6 +206,9 @@ class MeetingSync:
         def write() -> None:
             record = self.store.get_booking(booking_uid)
             if record is None:
+                return
+            if not is_active(record.status):
+                self._delete(record.organizer.id, online)
                 return
             updated = record.model_copy(deep=True)
             new_link = record.meeting_url != online.join_url
