@@ -50,6 +50,28 @@ _STACK = describe()
 os.environ.update(_STACK.environment())
 
 
+def _settings_follow_monkeypatched_environment() -> None:
+    """booking_core reads its settings from the environment once per process (config.settings, cached), as a Lambda
+    container does at cold start. Tests change the environment between scenarios with monkeypatch, so every setenv,
+    delenv and undo (also a monkeypatch.context() leaving) drops the cached settings: the next read sees the change."""
+    def clearing(change):
+        def changed(self, *args, **kwargs):
+            from booking_core.config import settings
+
+            try:
+                return change(self, *args, **kwargs)
+            finally:
+                settings.cache_clear()
+
+        return changed
+
+    for name in ("setenv", "delenv", "undo"):
+        setattr(pytest.MonkeyPatch, name, clearing(getattr(pytest.MonkeyPatch, name)))
+
+
+_settings_follow_monkeypatched_environment()
+
+
 @pytest.fixture(scope="session")
 def aws():
     """The serial moto server with every template resource provisioned (once per test session)."""

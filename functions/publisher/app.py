@@ -8,16 +8,18 @@ events behind it flow on instead of waiting for a day of retries."""
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from booking_core.aws import client
-from booking_core.config import settings
+from booking_core.config import require, settings
 from booking_core.events.publisher import PendingEvent, entry_size, from_stream_records, publish, publishable
 from booking_core.observability import count, logger, metrics, tracer
+
+require("PUBLISHER_DLQ_URL")  # at cold start, or fail there
+
 
 def _put_events(**kwargs: Any) -> dict[str, Any]:
     return client("events").put_events(**kwargs)
@@ -28,7 +30,7 @@ def _park(event: PendingEvent, bus_name: str) -> None:
     reference = {"reason": "event larger than PutEvents accepts", "eventId": event.event_id,
                  "detailType": event.detail_type, "createdAt": event.created_at,
                  "sizeBytes": entry_size(event, bus_name), "sequenceNumber": event.sequence_number}
-    client("sqs").send_message(QueueUrl=os.environ["PUBLISHER_DLQ_URL"], MessageBody=json.dumps(reference))
+    client("sqs").send_message(QueueUrl=settings().publisher_dlq_url, MessageBody=json.dumps(reference))
     count("EventsParked")
     logger.error("event parked: too large to publish", extra={k: v for k, v in reference.items() if k != "reason"})
 

@@ -5,12 +5,15 @@ meeting link when their wait ends)."""
 from pathlib import Path
 
 from booking_core import clock
+from booking_core.config import require
 from booking_core.meeting_wait import WAIT_JOB
 from booking_core.ports import BookingStore
 from booking_core.repositories.bookings import DynamoBookingStore
 from booking_core.scheduling import MomentScheduler
 from booking_core.services.webhooks import DELIVERY_JOB, WebhookService
 from booking_core.subscribers import Subscriber
+
+require("WEBHOOK_DELIVERY_QUEUE_URL", "EVENT_BUS_ARN", "SCHEDULER_ROLE_ARN")  # at cold start, or fail there
 
 
 def deliver(job: dict, webhooks: WebhookService) -> None:

@@ -159,11 +159,13 @@ class Flows:
         import os
 
         from booking_core.calendars.providers import provider_for
+        from booking_core.config import settings
         from tests.google_fake import FakeGoogle
         from tests.bench.recorder import sequential_round_trips
 
         google = FakeGoogle().start()
         os.environ["GOOGLE_CALENDAR_BASE_URL"], os.environ["GOOGLE_OAUTH_URL"] = google.base_url, google.token_url
+        settings.cache_clear()  # settings are read once: the fake's endpoints from now on
         provider_for.cache_clear()
         try:
             hosts = [self._host() for _ in range(3)]
@@ -184,4 +186,5 @@ class Flows:
             return invocation, len(free_busy), sequential_round_trips(free_busy)  # type: ignore[arg-type]
         finally:
             google.stop()
+            settings.cache_clear()
             provider_for.cache_clear()

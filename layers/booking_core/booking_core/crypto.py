@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
 from typing import Any
+
+from booking_core.config import settings
 
 CALENDAR_CREDENTIALS = "calendar-credentials"
 CONFERENCING_CREDENTIALS = "conferencing-credentials"  # meeting-app accounts (Zoom)
@@ -43,7 +44,7 @@ def _kms_client() -> Any:
 
 
 def _local_key() -> bytes:
-    encoded = os.environ.get("CREDENTIALS_LOCAL_KEY")
+    encoded = settings().credentials_local_key
     if not encoded:
         raise RuntimeError("neither CREDENTIALS_KMS_KEY_ID nor CREDENTIALS_LOCAL_KEY is configured")
     key = base64.b64decode(encoded)
@@ -62,7 +63,7 @@ def seal(values: dict[str, Any], purpose: str) -> str:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     _check(purpose)
-    key_id = os.environ.get("CREDENTIALS_KMS_KEY_ID")
+    key_id = settings().credentials_kms_key_id
     if key_id:
         generated = _kms_client().generate_data_key(KeyId=key_id, KeySpec="AES_256",
                                                     EncryptionContext={"purpose": purpose})

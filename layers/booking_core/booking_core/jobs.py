@@ -4,7 +4,6 @@ at most 15 minutes). The subscriber runtime dispatches `{"job": name, ...}` mess
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from booking_core.aws import client
@@ -12,7 +11,7 @@ from booking_core.aws import client
 MAX_DELAY_SECONDS = 900
 
 
-def send(queue_url_variable: str, job: dict[str, Any], delay_seconds: int = 0) -> None:
-    """Put `job` on the queue whose URL the environment variable `queue_url_variable` names."""
-    client("sqs").send_message(QueueUrl=os.environ[queue_url_variable], MessageBody=json.dumps(job),
+def send(queue_url: str, job: dict[str, Any], delay_seconds: int = 0) -> None:
+    """Put `job` on the feature's queue at `queue_url` (from config.settings(); its app.py requires it)."""
+    client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(job),
                       DelaySeconds=max(0, min(int(delay_seconds), MAX_DELAY_SECONDS)))

@@ -20,11 +20,11 @@ within a bound:
 from __future__ import annotations
 
 import math
-import os
 from datetime import datetime
 from typing import Any
 
 from booking_core.conferencing import app_of_placeholder
+from booking_core.config import settings
 from booking_core.domain.bookings import Booking, BookingRecord
 from booking_core.events.contracts import MEETING_CREATED, BookingEvent
 
@@ -35,7 +35,7 @@ _LINK_FIELDS = ("location", "meeting_url", "references")
 
 
 def wait_seconds() -> float:
-    return float(os.environ.get("MEETING_LINK_WAIT_SECONDS", "30"))
+    return settings().meeting_link_wait_seconds
 
 
 def awaits_link(booking: Booking) -> bool:

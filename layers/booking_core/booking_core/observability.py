@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections.abc import Generator, Iterator, Sequence
@@ -12,6 +11,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+
+from booking_core.config import settings
 
 SERVICE = "booking-service"
 NAMESPACE = "BookingService"
@@ -50,7 +51,7 @@ class NoTracingProvider(BaseProvider):
 
 
 def _tracer() -> Tracer:
-    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() == "true":
+    if settings().powertools_trace_disabled:
         return Tracer(service=SERVICE, disabled=True, auto_patch=False, provider=NoTracingProvider())
     return Tracer(service=SERVICE)
 

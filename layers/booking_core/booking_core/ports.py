@@ -193,6 +193,13 @@ class StatusChange:
     start_min: int
     booker_key: str | None = None
 
+    @classmethod
+    def of(cls, original: BookingRecord, updated: BookingRecord, booker_key: str | None) -> StatusChange:
+        """`original` (as read) becomes `updated`, if it is still at the version read; its hosts' busy intervals and
+        its booker index entry (`booker_key`: repositories.keys.booker_key_of) take the new status."""
+        return cls(updated, original.version, [host.id for host in original.hosts], to_minutes(original.start),
+                   booker_key)
+
 
 @dataclass(slots=True)
 class RecordUpdate:

@@ -4,10 +4,10 @@ reminders). Names are deterministic per booking and moment, so moving or deletin
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from typing import Any
 
+from booking_core.config import settings
 from booking_core.events.contracts import SCHEDULER_SOURCE
 from booking_core.timeutil import UTC, iso_z
 
@@ -32,11 +32,12 @@ class MomentScheduler:
 
     @staticmethod
     def _config() -> dict[str, str]:
+        config = settings().require("EVENT_BUS_ARN", "SCHEDULER_ROLE_ARN")
         return {
-            "group": os.environ.get("SCHEDULE_GROUP_NAME", "default"),
-            "bus_arn": os.environ["EVENT_BUS_ARN"],
-            "role_arn": os.environ["SCHEDULER_ROLE_ARN"],
-            "dlq_arn": os.environ.get("SCHEDULER_DLQ_ARN", ""),
+            "group": config.schedule_group_name,
+            "bus_arn": config.event_bus_arn,
+            "role_arn": config.scheduler_role_arn,
+            "dlq_arn": config.scheduler_dlq_arn,
         }
 
     def put(self, name: str, at: datetime, detail_type: str, detail: dict[str, Any], now: datetime) -> bool:

@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from booking_core.config import settings
 from booking_core.observability import count, logger
 
 
@@ -37,8 +37,8 @@ class Texter:
     @staticmethod
     def _attributes() -> dict[str, dict[str, str]]:
         attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
-        sender_id = os.environ.get("SMS_SENDER_ID", "")
-        origination = os.environ.get("SMS_ORIGINATION_NUMBER", "")
+        config = settings()
+        sender_id, origination = config.sms_sender_id, config.sms_origination_number
         if sender_id:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": sender_id}
         if origination:

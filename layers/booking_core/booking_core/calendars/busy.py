@@ -8,11 +8,11 @@ logged and counted (CalendarBusyFailed) and the remaining data is used.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
 from booking_core.calendars.base import BusyInterval, Credentials
+from booking_core.config import settings
 from booking_core.crypto import CALENDAR_CREDENTIALS, seal, unseal
 from booking_core.calendars.providers import provider_for
 from booking_core.concurrency import gather
@@ -24,7 +24,7 @@ Interval = tuple[int, int]
 
 
 def timeout_seconds() -> float:
-    return float(os.environ.get("CALENDAR_TIMEOUT_SECONDS", "3"))
+    return settings().calendar_timeout_seconds
 
 
 def _fetch(stored: StoredConnection, from_min: int, to_min: int,

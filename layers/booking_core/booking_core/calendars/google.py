@@ -6,7 +6,6 @@ GOOGLE_OAUTH_URL) so the tests run against a local fake."""
 from __future__ import annotations
 
 import hashlib
-import os
 import urllib.parse
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from booking_core.calendars.base import (
 )
 from booking_core.calendars.oauth import DEFAULT_TIMEOUT, OAuthApi, TokenEndpoint
 from booking_core.conferencing import describe_location
+from booking_core.config import settings
 from booking_core.domain.bookings import Booking
 from booking_core.timeutil import UTC, parse_instant
 
@@ -50,8 +50,8 @@ class GoogleCalendarProvider:
                  timeout: float = DEFAULT_TIMEOUT) -> None:
         self.api = OAuthApi(
             "Google Calendar",
-            base_url or os.environ.get("GOOGLE_CALENDAR_BASE_URL") or DEFAULT_BASE_URL,
-            TokenEndpoint(token_url or os.environ.get("GOOGLE_OAUTH_URL") or DEFAULT_TOKEN_URL),
+            base_url or settings().google_calendar_base_url or DEFAULT_BASE_URL,
+            TokenEndpoint(token_url or settings().google_oauth_url or DEFAULT_TOKEN_URL),
             timeout=timeout,
         )
 

@@ -18,7 +18,6 @@ Base URLs: MICROSOFT_GRAPH_BASE_URL, MICROSOFT_OAUTH_URL.
 from __future__ import annotations
 
 import hashlib
-import os
 import urllib.parse
 from datetime import datetime
 from typing import Any
@@ -33,6 +32,7 @@ from booking_core.calendars.base import (
 )
 from booking_core.calendars.oauth import DEFAULT_TIMEOUT, OAuthApi, TokenEndpoint
 from booking_core.conferencing import describe_location
+from booking_core.config import settings
 from booking_core.domain.bookings import Booking
 from booking_core.timeutil import UTC
 
@@ -67,8 +67,8 @@ class Office365CalendarProvider:
                  timeout: float = DEFAULT_TIMEOUT) -> None:
         self.api = OAuthApi(
             "Microsoft Graph",
-            base_url or os.environ.get("MICROSOFT_GRAPH_BASE_URL") or DEFAULT_BASE_URL,
-            TokenEndpoint(token_url or os.environ.get("MICROSOFT_OAUTH_URL") or DEFAULT_TOKEN_URL, scope=SCOPES),
+            base_url or settings().microsoft_graph_base_url or DEFAULT_BASE_URL,
+            TokenEndpoint(token_url or settings().microsoft_oauth_url or DEFAULT_TOKEN_URL, scope=SCOPES),
             timeout=timeout,
         )
 

@@ -12,13 +12,13 @@ Base URLs: ZOOM_API_BASE_URL, ZOOM_OAUTH_URL.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 from booking_core.calendars.base import CalendarError, Credentials
 from booking_core.calendars.oauth import OAuthApi, TokenEndpoint
 from booking_core.conferencing.base import Meeting
+from booking_core.config import settings
 from booking_core.domain.bookings import Booking
 from booking_core.timeutil import UTC
 
@@ -37,8 +37,8 @@ class ZoomMeetings:
     def __init__(self, base_url: str | None = None, token_url: str | None = None) -> None:
         self.api = OAuthApi(
             "Zoom",
-            base_url or os.environ.get("ZOOM_API_BASE_URL") or DEFAULT_BASE_URL,
-            TokenEndpoint(token_url or os.environ.get("ZOOM_OAUTH_URL") or DEFAULT_TOKEN_URL, basic_auth=True),
+            base_url or settings().zoom_api_base_url or DEFAULT_BASE_URL,
+            TokenEndpoint(token_url or settings().zoom_oauth_url or DEFAULT_TOKEN_URL, basic_auth=True),
         )
 
     @staticmethod

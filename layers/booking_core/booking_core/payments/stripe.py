@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
 from booking_core import clock
+from booking_core.config import settings
 from booking_core.payments.base import PaymentError, ProviderPayment
 
 DEFAULT_BASE_URL = "https://api.stripe.com"
@@ -25,11 +25,12 @@ class InvalidSignature(Exception):
 
 
 def _secret(name: str) -> str | None:
-    """A value from the environment, or from Secrets Manager when `<NAME>_SECRET_ARN` is set."""
-    value = os.environ.get(name)
+    """The setting `<NAME>`, or the Secrets Manager secret `<NAME>_SECRET_ARN` names when that is set instead."""
+    config = settings()
+    value = getattr(config, name.lower())
     if value:
         return value
-    arn = os.environ.get(f"{name}_SECRET_ARN")
+    arn = getattr(config, f"{name}_SECRET_ARN".lower())
     if arn:
         from aws_lambda_powertools.utilities.parameters import get_secret
 
@@ -50,7 +51,7 @@ class StripeProvider:
         key = _secret("STRIPE_API_KEY")
         if not key or not key.startswith(API_KEY_PREFIXES):
             raise PaymentError("STRIPE_API_KEY (or STRIPE_API_KEY_SECRET_ARN) is not configured with a Stripe key")
-        return cls(key, os.environ.get("STRIPE_BASE_URL", DEFAULT_BASE_URL))
+        return cls(key, settings().stripe_base_url or DEFAULT_BASE_URL)
 
     def create(self, payment_uid: str, amount: int, currency: str, description: str) -> ProviderPayment:
         form = {

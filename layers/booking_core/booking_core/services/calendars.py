@@ -36,7 +36,7 @@ from booking_core.ports import BookingStore, BookingWrite, StaleBooking, StatusC
 from booking_core.repositories.counters import next_id
 from booking_core.repositories.entities import CalendarConnectionRepository, UserRepository
 from booking_core.repositories.keys import booker_key_of
-from booking_core.timeutil import to_minutes
+from booking_core.services.retry import until_written
 
 
 def _kept(calendars: list[CalendarInfo]) -> list[CalendarEntry]:
@@ -228,20 +228,22 @@ class CalendarSync:
         self._remember(booking_uid, None)
 
     def _remember(self, booking_uid: str, event: CalendarEvent | None) -> None:
-        """Store where the event is, and show it in the booking's references (the meeting's kept)."""
-        for _ in range(3):
+        """Store where the event is, and show it in the booking's references (the meeting's kept).
+
+        A booking cancelled while its event was being written (the cancel's removal ran before this write and found
+        no event to remove) gets its event removed here instead of remembered: nothing else would remove it."""
+        def write() -> None:
             record = self.store.get_booking(booking_uid)
             if record is None:
                 return
             updated = record.model_copy(deep=True)
             updated.calendar_event = event
+            if event is not None and not is_active(record.status):
+                self._delete(updated)
+                return
             updated.references = [r for r in (record.references or []) if r.type not in CALENDAR_REFERENCES] + (
                 [Reference(type=CALENDAR_REFERENCE_TYPE[event.provider], uid=event.external_id)] if event else []
             ) or None
-            key = booker_key_of(record)
-            try:
-                self.store.write(BookingWrite(changes=[StatusChange(
-                    updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)]))
-                return
-            except StaleBooking:
-                continue
+            self.store.write(BookingWrite(changes=[StatusChange.of(record, updated, booker_key_of(record))]))
+
+        until_written(write, "the booking", StaleBooking)

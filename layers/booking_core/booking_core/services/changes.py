@@ -189,8 +189,7 @@ def confirm(store: BookingStore, uid: str, now: datetime) -> dict[str, Any]:
     updated = record.model_copy(deep=True)
     updated.status, updated.needs_confirmation, updated.updated_at = "accepted", False, now
     plan = BookingWrite(
-        changes=[StatusChange(updated, record.version, [h.id for h in record.hosts], to_minutes(record.start),
-                              booker_key_of(record))],
+        changes=[StatusChange.of(record, updated, booker_key_of(record))],
         events=[new_event("bookingConfirmed", updated, occurred_at=now, context=EventContext(triggered_by="host"))],
     )
     _commit(store, plan, "confirmed")
@@ -240,8 +239,7 @@ def payment_succeeded(store: BookingStore, payment_uid: str, now: datetime) -> d
         updated.paid, updated.updated_at = True, now
         if not record.needs_confirmation:
             updated.status = "accepted"
-        plan.changes.append(StatusChange(updated, record.version, [h.id for h in record.hosts],
-                                         to_minutes(record.start), booker_key_of(record)))
+        plan.changes.append(StatusChange.of(record, updated, booker_key_of(record)))
         context = EventContext(triggered_by="system")
         plan.events.append(new_event("bookingPaid", updated, occurred_at=now, context=context))
         follow = "bookingConfirmed" if updated.status == "accepted" else "bookingRequested"

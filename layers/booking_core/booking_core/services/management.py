@@ -15,8 +15,7 @@ from booking_core.repositories.entities import (
     ScheduleRepository,
     UserRepository,
 )
-
-_ATTEMPTS = 3
+from booking_core.services.retry import until_written
 
 
 def transaction_items_needed(event_type: EventTypeInput) -> int:
@@ -61,17 +60,16 @@ class Management:
         return self._user(user_id)[0].dump()
 
     def patch_user(self, user_id: int, patch: UserPatch) -> dict[str, Any]:
-        for _ in range(_ATTEMPTS):
+        def write() -> tuple[User, User]:
             user, version = self._user(user_id)
             updated = merged(User, user, patch)
-            try:
-                self.users.save(updated, version)
-            except ConcurrentUpdate:
-                continue
-            if updated.email != user.email:
-                self._email_changed(user_id, user.email, updated.email)
-            return updated.dump()
-        raise DomainError("conflict_error", "the user changed concurrently; try again")
+            self.users.save(updated, version)
+            return user, updated
+
+        user, updated = until_written(write, "the user", ConcurrentUpdate)
+        if updated.email != user.email:
+            self._email_changed(user_id, user.email, updated.email)
+        return updated.dump()
 
     def _user(self, user_id: int) -> tuple[User, int]:
         found = self.users.get(user_id)
@@ -94,19 +92,17 @@ class Management:
         return schedule.dump()
 
     def patch_schedule(self, schedule_id: int, patch: SchedulePatch) -> dict[str, Any]:
-        for _ in range(_ATTEMPTS):
+        def write() -> Schedule:
             schedule, version = self._schedule(schedule_id)
             changes = patch.model_dump(exclude_unset=True)
             updated = merged(Schedule, schedule, patch)
             user, user_version = self._user(schedule.user_id)
             make_default = user if changes.get("is_default") and user.default_schedule_id != schedule.id else None
-            try:
-                self.schedules.save(updated, version, make_default, user_version)
-            except ConcurrentUpdate:
-                continue
+            self.schedules.save(updated, version, make_default, user_version)
             updated.is_default = (make_default is not None) or user.default_schedule_id == schedule.id
-            return updated.dump()
-        raise DomainError("conflict_error", "the schedule changed concurrently; try again")
+            return updated
+
+        return until_written(write, "the schedule", ConcurrentUpdate).dump()
 
     def _schedule(self, schedule_id: int) -> tuple[Schedule, int]:
         found = self.schedules.get(schedule_id)
@@ -123,16 +119,14 @@ class Management:
         return self._event_type(event_type_id)[0].dump()
 
     def patch_event_type(self, event_type_id: int, patch: EventTypePatch) -> dict[str, Any]:
-        for _ in range(_ATTEMPTS):
+        def write() -> EventType:
             current, version = self._event_type(event_type_id)
             updated = merged(EventType, current, patch)
             self._check_event_type(updated)
-            try:
-                self.event_types.save(updated, version)
-            except ConcurrentUpdate:
-                continue
-            return updated.dump()
-        raise DomainError("conflict_error", "the event type changed concurrently; try again")
+            self.event_types.save(updated, version)
+            return updated
+
+        return until_written(write, "the event type", ConcurrentUpdate).dump()
 
     def delete_event_type(self, event_type_id: int) -> None:
         if not self.event_types.delete(event_type_id):

@@ -41,7 +41,7 @@ from booking_core.repositories.entities import (
     UserRepository,
 )
 from booking_core.repositories.keys import booker_key_of
-from booking_core.timeutil import to_minutes
+from booking_core.services.retry import until_written
 
 if TYPE_CHECKING:  # the app modules, their Meeting and the SSRF guard load when a meeting is made, not at cold start
     from booking_core.conferencing.base import Meeting
@@ -196,14 +196,19 @@ class MeetingSync:
 
     def _remember(self, booking_uid: str, online: OnlineMeeting, connection: _Connection, cause: BookingEvent) -> None:
         """The meeting on the booking: link, location, references (and, for a meeting hosted in the destination
-        calendar, the booking's calendar event); a bookingMeetingCreated event when the link is new."""
+        calendar, the booking's calendar event); a bookingMeetingCreated event when the link is new. A booking
+        cancelled while its meeting was being made (the cancel's removal found no meeting) gets it deleted instead."""
         spec = APPS[online.app]
         shared = (CalendarEvent(connection_id=connection.id, calendar_id=online.calendar_id or "",
                                 external_id=online.external_id, provider=connection.type)
                   if connection.is_destination and connection.type not in CONFERENCING_CONNECTIONS else None)
-        for _ in range(3):
+
+        def write() -> None:
             record = self.store.get_booking(booking_uid)
             if record is None:
+                return
+            if not is_active(record.status):
+                self._delete(record.organizer.id, online)
                 return
             updated = record.model_copy(deep=True)
             new_link = record.meeting_url != online.join_url
@@ -220,19 +225,16 @@ class MeetingSync:
                 references.append(Reference(type=CALENDAR_REFERENCE_TYPE[shared.provider], uid=shared.external_id))
             updated.references = references
             events = [self._follow_up(updated, cause)] if new_link else []
-            key = booker_key_of(record)
-            try:
-                self.store.write(BookingWrite(changes=[StatusChange(
-                    updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)],
-                    events=events))
-                return
-            except StaleBooking:
-                continue
+            self.store.write(BookingWrite(changes=[StatusChange.of(record, updated, booker_key_of(record))],
+                                          events=events))
+
+        until_written(write, "the booking", StaleBooking)
 
     def _forget(self, booking_uid: str, online: OnlineMeeting) -> None:
         """The meeting is deleted: the booking no longer carries it, its reference, or the calendar event it was."""
         spec = APPS[online.app]
-        for _ in range(3):
+
+        def write() -> None:
             record = self.store.get_booking(booking_uid)
             if record is None or record.online_meeting != online:
                 return
@@ -247,13 +249,9 @@ class MeetingSync:
                 shared and r.type in CALENDAR_REFERENCES)] or None
             if record.meeting_url == online.join_url:
                 updated.meeting_url = None
-            key = booker_key_of(record)
-            try:
-                self.store.write(BookingWrite(changes=[StatusChange(
-                    updated, record.version, [h.id for h in record.hosts], to_minutes(record.start), key)]))
-                return
-            except StaleBooking:
-                continue
+            self.store.write(BookingWrite(changes=[StatusChange.of(record, updated, booker_key_of(record))]))
+
+        until_written(write, "the booking", StaleBooking)
 
     def _follow_up(self, record: BookingRecord, cause: BookingEvent) -> OutboxEvent:
         previous_uid = cause.detail.previous_booking.uid if cause.detail.previous_booking else None

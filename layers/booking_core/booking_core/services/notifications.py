@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
 from booking_core import clock, jobs, meeting_wait
+from booking_core.config import settings
 from booking_core.domain.bookings import Booking, BookingRecord
 from booking_core.emails import Recipient, recipients_for, render, to_mime
 from booking_core.emails.render import Kind
@@ -32,7 +32,7 @@ class Mailer:
 
     def send(self, raw: bytes, to: list[str]) -> None:
         self.client.send_email(
-            FromEmailAddress=os.environ.get("NOTIFICATIONS_FROM", "bookings@example.com"),
+            FromEmailAddress=settings().notifications_from,
             Destination={"ToAddresses": to},
             Content={"Raw": {"Data": raw}},
         )
@@ -47,7 +47,7 @@ class NotificationService:
 
     @staticmethod
     def sender() -> str:
-        return os.environ.get("NOTIFICATIONS_FROM", "bookings@example.com")
+        return settings().notifications_from
 
     def email(self, kind: Kind, booking: Booking, previous: Booking | None = None, reason: str | None = None,
               attendees_only: bool = False) -> int:
@@ -92,7 +92,7 @@ class NotificationService:
         being made, when it comes or the bounded wait ends (`meeting_wait`). True when sent now."""
         if meeting_wait.awaits_link(event.detail.booking):
             job, delay = meeting_wait.hold(event, clock.now())
-            jobs.send("NOTIFICATIONS_QUEUE_URL", job, delay)
+            jobs.send(settings().notifications_queue_url, job, delay)
             logger.info("emails held for the meeting link", extra={"booking_uid": event.detail.booking.uid,
                                                                     "seconds": delay})
             return False

@@ -7,9 +7,7 @@ from booking_core.observability import logger, mask_uid
 from booking_core.ports import BookingStore, BookingWrite, StaleBooking, StatusChange
 from booking_core.repositories.access import RoutingResponseRepository
 from booking_core.repositories.keys import booker_key_of
-from booking_core.timeutil import to_minutes
-
-_ATTEMPTS = 3
+from booking_core.services.retry import until_written
 
 
 def reason_text(form_id: str, response_id: int, team_member_ids: list[int] | None, host_name: str, host_id: int) -> str:
@@ -24,7 +22,8 @@ def record_assignment(store: BookingStore, responses: RoutingResponseRepository,
                       response_id: int) -> bool:
     """Write the reason on the booking (once: an existing reason is kept). False when not applicable."""
     response = responses.get(response_id)
-    for _ in range(_ATTEMPTS):
+
+    def write() -> bool:
         record = store.get_booking(booking_uid)
         if record is None or response is None or record.assignment_reason is not None:
             return False
@@ -37,12 +36,10 @@ def record_assignment(store: BookingStore, responses: RoutingResponseRepository,
             routing_form_response_id=response_id,
             reason=reason_text(response.form_id, response_id, record.team_member_ids, host.name, host.id),
         )
-        key = booker_key_of(record)
-        try:
-            store.write(BookingWrite(changes=[StatusChange(updated, record.version, [h.id for h in record.hosts],
-                                                           to_minutes(record.start), key)]))
-        except StaleBooking:
-            continue
-        logger.info("assignment reason recorded", extra={"booking_uid": mask_uid(booking_uid)})
+        store.write(BookingWrite(changes=[StatusChange.of(record, updated, booker_key_of(record))]))
         return True
-    return False
+
+    recorded = until_written(write, "the booking", StaleBooking)
+    if recorded:
+        logger.info("assignment reason recorded", extra={"booking_uid": mask_uid(booking_uid)})
+    return recorded

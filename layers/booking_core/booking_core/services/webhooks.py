@@ -4,12 +4,12 @@ with exponential backoff (each attempt recorded)."""
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from booking_core import jobs, meeting_wait
+from booking_core.config import settings
 from booking_core.domain.bookings import BookingRecord
 from booking_core.domain.common import merged
 from booking_core.domain.webhooks import Delivery, Webhook, WebhookInput, WebhookPatch
@@ -34,15 +34,15 @@ DELIVERY_JOB = "deliverWebhook"
 
 
 def max_attempts() -> int:
-    return max(int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "5")), 4)
+    return max(settings().webhook_max_attempts, 4)
 
 
 def backoff_base() -> float:
-    return float(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "30"))
+    return settings().webhook_backoff_seconds
 
 
 def timeout_seconds() -> float:
-    return float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+    return settings().webhook_timeout_seconds
 
 
 def delivery_id(event_id: str, webhook_id: int, trigger: str) -> str:
@@ -211,7 +211,7 @@ def _host_ids(event: BookingEvent) -> list[int]:
 
 
 def send_job(job: dict[str, Any], delay_seconds: int) -> None:
-    jobs.send("WEBHOOK_DELIVERY_QUEUE_URL", job, delay_seconds)
+    jobs.send(settings().webhook_delivery_queue_url, job, delay_seconds)
 
 
 # -- MEETING_STARTED / MEETING_ENDED moments ---------------------------------------------------------------------------

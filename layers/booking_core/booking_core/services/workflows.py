@@ -17,13 +17,13 @@ steps of the same change are attempted first (the failure is raised at the end).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from booking_core.conferencing import describe_location
+from booking_core.config import settings
 from booking_core.domain.bookings import Attendee, Booking, BookingRecord, is_active
 from booking_core.domain.common import merged
 from booking_core.domain.seats import host_view
@@ -42,9 +42,9 @@ from booking_core.domain.workflows import (
 from booking_core.errors import DomainError, invalid, not_found
 from booking_core.events.contracts import BookingEvent, ScheduledEvent
 from booking_core.observability import count, logger, mask_email, mask_uid
+from booking_core.services.retry import until_written
 from booking_core.timeutil import UTC, zone
 
-_ATTEMPTS = 3
 STEP_DUE = "workflowStepDue"
 TRIGGER_OF = {"bookingCreated": "newEvent", "bookingConfirmed": "newEvent", "bookingRescheduled": "rescheduleEvent",
               "bookingCancelled": "eventCancelled"}
@@ -89,17 +89,15 @@ class WorkflowService:
     def patch(self, workflow_id: int, patch: WorkflowPatch, now: datetime) -> dict[str, Any]:
         from booking_core.repositories.entities import ConcurrentUpdate
 
-        for _ in range(_ATTEMPTS):
+        def write() -> Workflow:
             current, version = self._get(workflow_id)
             updated = merged(Workflow, current, patch)
             updated.updated_at = now
             self._check_event_types(updated)
-            try:
-                self.repository.save(updated, current, version)
-            except ConcurrentUpdate:
-                continue
-            return updated.dump()
-        raise DomainError("conflict_error", "the workflow changed concurrently; try again")
+            self.repository.save(updated, current, version)
+            return updated
+
+        return until_written(write, "the workflow", ConcurrentUpdate).dump()
 
     def delete(self, workflow_id: int) -> None:
         from booking_core.repositories.entities import ConcurrentUpdate
@@ -287,7 +285,7 @@ class WorkflowRunner:
 
         email = free_form(recipient.address, render(step.subject or "{EVENT_NAME}", values, responses),
                           render(step.body, values, responses))
-        self.mailer.send(to_mime(email, os.environ.get("NOTIFICATIONS_FROM", "bookings@example.com")), email.to)
+        self.mailer.send(to_mime(email, settings().notifications_from), email.to)
         logger.info("workflow email sent", extra={"to": mask_email(recipient.address),
                                                   "booking_uid": mask_uid(booking.uid)})
 

@@ -17,13 +17,14 @@ The same rules guard every other URL a user or a provider chooses: CalDAV server
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from booking_core.config import settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[..., list[Any]]
@@ -54,7 +55,7 @@ _HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 def allow_private_targets() -> bool:
     """Whether this deployment lets URLs users choose (webhook targets, CalDAV servers) reach loopback and private
     networks (WEBHOOK_ALLOW_PRIVATE_TARGETS=true, as the local stack does). Never link-local or metadata."""
-    return os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false").lower() == "true"
+    return settings().webhook_allow_private_targets
 
 
 class UnsafeUrl(ValueError):
