@@ -48,6 +48,23 @@ Lock = tuple[int, int]  # (host id, bucket minute)
 Failure = tuple[Part, Any]  # what refused and its detail, tagged as the DynamoDB store tags its items
 
 
+class OneBookingStore:
+    """The store a subscriber-side service sees when one booking is all it touches: reads give a copy, a write
+    replaces the booking with the changed record and is kept in `writes`."""
+
+    def __init__(self, booking: BookingRecord) -> None:
+        self.booking = booking
+        self.writes: list[BookingWrite] = []
+
+    def get_booking(self, uid: str) -> BookingRecord | None:
+        return copy.deepcopy(self.booking) if uid == self.booking.uid else None
+
+    def write(self, plan: BookingWrite) -> None:
+        self.writes.append(plan)
+        for change in plan.changes:
+            self.booking = change.record
+
+
 @dataclass
 class InMemoryStore:
     event_types: dict[int, EventType] = field(default_factory=dict)

@@ -5,7 +5,6 @@ calendar, or the meeting in Zoom, for a booking that no longer exists."""
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -13,29 +12,17 @@ import pytest
 
 from booking_core.calendars.base import EventRef
 from booking_core.conferencing.base import Meeting
-from booking_core.domain.bookings import BookingRecord
 from booking_core.domain.calendars import CalendarConnection
-from booking_core.ports import BookingWrite, StoredConnection
+from booking_core.ports import StoredConnection
 from booking_core.services import calendars, meetings
 from booking_core.services.calendars import CalendarSync
 from booking_core.services.meetings import MeetingSync
+from tests.unit.fakes import OneBookingStore
 from tests.unit.test_meeting_apps import record
 
 
-class Store:
+class Store(OneBookingStore):
     """One booking; `cancel()` is what the booker's cancel transaction does to it."""
-
-    def __init__(self, booking: BookingRecord) -> None:
-        self.booking = booking
-        self.writes: list[BookingWrite] = []
-
-    def get_booking(self, uid: str) -> BookingRecord | None:
-        return copy.deepcopy(self.booking) if uid == self.booking.uid else None
-
-    def write(self, plan: BookingWrite) -> None:
-        self.writes.append(plan)
-        for change in plan.changes:
-            self.booking = change.record
 
     def cancel(self) -> None:
         self.booking = self.booking.model_copy(update={"status": "cancelled", "version": self.booking.version + 1})

@@ -4,12 +4,10 @@ references, meeting or assignment reason, instead of giving up silently with the
 
 from __future__ import annotations
 
-import copy
 from types import SimpleNamespace
 
 import pytest
 
-from booking_core.domain.bookings import BookingRecord
 from booking_core.domain.calendars import OnlineMeeting
 from booking_core.errors import DomainError
 from booking_core.ports import BookingWrite, StaleBooking
@@ -17,6 +15,7 @@ from booking_core.services.calendars import CalendarSync
 from booking_core.services.meetings import MeetingSync
 from booking_core.services.retry import ATTEMPTS, OutOfAttempts, until_written
 from booking_core.services.routing import record_assignment
+from tests.unit.fakes import OneBookingStore
 from tests.unit.test_meeting_apps import record
 
 
@@ -64,15 +63,8 @@ def test_any_other_failure_is_not_retried():
     assert calls == [1]
 
 
-class ContendedStore:
+class ContendedStore(OneBookingStore):
     """One booking that another writer changes before every write of ours: each write is refused as stale."""
-
-    def __init__(self, booking: BookingRecord) -> None:
-        self.booking = booking
-        self.writes: list[BookingWrite] = []
-
-    def get_booking(self, uid: str) -> BookingRecord | None:
-        return copy.deepcopy(self.booking) if uid == self.booking.uid else None
 
     def write(self, plan: BookingWrite) -> None:
         self.writes.append(plan)
