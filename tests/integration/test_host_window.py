@@ -119,3 +119,46 @@ def test_a_window_over_several_pages_is_read_to_the_end(host, monkeypatch):
     monkeypatch.setattr(TableConnection, "query", small_pages)
     assert store.host_window(host["id"], minute(0), minute(1)) == whole
     assert len(pages) >= 3  # six items read, two per page
+
+
+def test_a_host_with_a_long_future_is_not_paged_through(host, monkeypatch):
+    """When the one Query needs a second page, the rest comes from the window's own range and the configuration's,
+    never by paging through the host's bookings after the window (thousands of them cost a page per 1 MB). Pages of
+    two items stand in for 1 MB: over a window a day before the bookings, the first page holds the booking and the
+    hold of day 0 (both after the window), the next would hold the booking of day 7, which is never read."""
+    from pynamodb.connection.table import TableConnection
+
+    from booking_core.repositories.bookings import DynamoBookingStore
+
+    store = DynamoBookingStore()
+    whole = store.host_window(host["id"], minute(-1), minute(0))
+    original = TableConnection.query
+    scanned: list[int] = []
+
+    def small_pages(self, *args, **kwargs):
+        response = original(self, *args, **{**kwargs, "limit": 2})
+        scanned.append(response["ScannedCount"])
+        return response
+
+    monkeypatch.setattr(TableConnection, "query", small_pages)
+    paged = store.host_window(host["id"], minute(-1), minute(0))
+    assert paged == whole and paged.config is not None and paged.bookings == []
+    # the first page (the booking and hold of day 0); the rest of the window's range, up to a maximum buffer after
+    # it, which holds only the hold the first page ended on; then the configuration's 3 items (profile, schedule,
+    # out of office) in pages of 2. Paging on from the first page would have read [2, 2, 2]: the booking of day 7
+    # with the configuration.
+    assert scanned == [2, 1, 2, 1]
+
+
+def test_a_second_page_inside_the_window_reads_the_rest_of_it(host, monkeypatch):
+    from pynamodb.connection.table import TableConnection
+
+    from booking_core.repositories.bookings import DynamoBookingStore
+
+    store = DynamoBookingStore()
+    whole = store.host_window(host["id"], minute(0), minute(1))
+    original = TableConnection.query
+    monkeypatch.setattr(TableConnection, "query",
+                        lambda self, *args, **kwargs: original(self, *args, **{**kwargs, "limit": 1}))
+    paged = store.host_window(host["id"], minute(0), minute(1))
+    assert paged == whole and {b.uid for b in paged.bookings} == {host["uids"]["inside"], host["uids"]["reservation"]}

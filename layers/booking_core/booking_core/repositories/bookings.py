@@ -169,13 +169,18 @@ _BUSY_KINDS = {Item.kind.get_discriminator(HostBookingItem): False,
                Item.kind.get_discriminator(ReservationHoldItem): True}
 
 
+def _raw_page(pk: str, key_condition: Any, filter_condition: Any,
+              start: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One page of a strongly consistent Query, raw (Items, LastEvaluatedKey...)."""
+    return Item._get_connection().query(pk, range_key_condition=key_condition, filter_condition=filter_condition,
+                                        consistent_read=True, exclusive_start_key=start)
+
+
 def _raw_query(pk: str, key_condition: Any, filter_condition: Any) -> Iterator[dict[str, Any]]:
     """The raw items of a strongly consistent Query, page after page."""
-    table = Item._get_connection()
     start = None
     while True:
-        page = table.query(pk, range_key_condition=key_condition, filter_condition=filter_condition,
-                           consistent_read=True, exclusive_start_key=start)
+        page = _raw_page(pk, key_condition, filter_condition, start)
         yield from page.get("Items", [])
         start = page.get("LastEvaluatedKey")
         if not start:
@@ -296,15 +301,33 @@ class DynamoBookingStore:
         the host bookings (repositories/tables.py). Bookings after the window lie inside that range too; the filter
         keeps them (and those ending before the window) out of the response, though DynamoDB still reads them.
 
+        When that Query needs a second page (a host with thousands of bookings after the window: a page stops at
+        1 MB read), the rest is read by two bounded ranges instead, the rest of the window and the configuration,
+        so no request pages through a host's whole future: at most one page more than the window itself holds.
+
         Busy items are read from the raw response (a hundred hosts' worth of them per request: building a model
         instance for each cost several times the rest of their handling); the few configuration items are models."""
+        pk = user_pk(host_id)
         low = f"{HOST_BUSY_PREFIX}{minute_key(from_min - _LOOKBACK_MINUTES)}"
-        high = f"{CONFIG_PREFIX}~"
         busy = HostBookingItem.busy_start_min
         in_window = (busy < to_min) & (HostBookingItem.busy_end_min > from_min)
+        first = _raw_page(pk, Item.sk.between(low, f"{CONFIG_PREFIX}~"), busy.does_not_exist() | in_window)
+        raws = list(first.get("Items", []))
+        last = first.get("LastEvaluatedKey")
+        if last:
+            read_up_to = last["sk"]["S"]
+            window_high = f"{HOST_BUSY_PREFIX}{minute_key(to_min + _MAX_BUFFER_MINUTES)}~"
+            if read_up_to < window_high:
+                raws += [raw for raw in _raw_query(pk, Item.sk.between(read_up_to, window_high), in_window)
+                         if raw["sk"]["S"] != read_up_to]
+            if read_up_to < CONFIG_PREFIX:
+                raws += _raw_query(pk, Item.sk.startswith(CONFIG_PREFIX), None)
+            else:  # the first page ended inside the configuration: the rest of it
+                raws += [raw for raw in _raw_query(pk, Item.sk.between(read_up_to, f"{CONFIG_PREFIX}~"), None)
+                         if raw["sk"]["S"] != read_up_to]
         configuration: list[Item] = []
         held: list[HostBooking] = []
-        for raw in _raw_query(user_pk(host_id), Item.sk.between(low, high), busy.does_not_exist() | in_window):
+        for raw in raws:
             kind = raw[_KIND]["S"]
             if kind in _BUSY_KINDS:
                 held.append(_busy_from_raw(raw, reservation=_BUSY_KINDS[kind]))

@@ -54,8 +54,9 @@ Query from HB#<window start - lookback> to HC#~ returns a host's busy time over 
 together, which is what the booking path and GET /v2/slots need per host (one read per host, `host_window` in
 repositories/bookings.py). The range also passes over the host's bookings after the window; a filter on
 `busy_start_min`/`busy_end_min` (attributes only busy items have) keeps them out of the response, but DynamoDB still
-reads them (read capacity, and the 1 MB a Query page evaluates: about 4,000 future bookings, beyond which the Query
-takes another page, one more round trip). Locks, which accumulate with every past booking, stay outside the range.
+reads them (read capacity, and the 1 MB a Query page evaluates: about 4,000 future bookings, beyond which the rest
+is read by the window's own range and the configuration's: one or two more round trips, never a page per 1 MB of the
+host's future). Locks, which accumulate with every past booking, stay outside the range.
 `CONFIG_PREFIX` alone (begins_with HC#) is the configuration, for readers that want only that.
 
 Slot reservations (written by repositories/bookings.py): a reservation holds the same lock items a booking of its
