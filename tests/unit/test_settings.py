@@ -107,3 +107,17 @@ def test_a_function_missing_what_it_requires_fails_at_cold_start(monkeypatch):
         load_handler(code_dir, code_dir / "app.py", "lambda_handler", "cold-start-check")
     monkeypatch.undo()
     assert load_handler(code_dir, code_dir / "app.py", "lambda_handler", "cold-start-check")
+
+
+def test_secrets_stay_out_of_the_settings_repr(monkeypatch):
+    """A Settings object that reaches a log line or a traceback does not carry the secrets it holds."""
+    from booking_core.config import settings
+
+    values = {"ADMIN_API_KEY": "admin-s3cret", "BOOKER_JWT_SECRET": "jwt-s3cret", "CREDENTIALS_LOCAL_KEY": "local-s3cret",
+              "STRIPE_API_KEY": "sk_test_s3cret", "STRIPE_WEBHOOK_SECRET": "whsec_s3cret"}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    loaded = settings()
+    assert loaded.admin_api_key == "admin-s3cret" and loaded.stripe_webhook_secret == "whsec_s3cret"
+    shown = repr(loaded)
+    assert "TABLE" in shown.upper() and not [value for value in values.values() if value in shown]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 
 # Slot locks cover fixed time buckets of this many minutes (see docs/architecture.md, "Shape"). Busy time is rounded
@@ -44,9 +44,9 @@ class Settings:
     outbox_table_name: str
     idempotency_table_name: str
     event_bus_name: str
-    admin_api_key: str | None
+    admin_api_key: str | None = field(repr=False)
     admin_api_key_secret_arn: str | None
-    booker_jwt_secret: str | None
+    booker_jwt_secret: str | None = field(repr=False)
     region: str
     dynamodb_endpoint: str | None
     payment_provider: str | None  # "stripe" or "test"; None: priced bookings fail closed
@@ -59,11 +59,11 @@ class Settings:
     powertools_trace_disabled: bool = False
     # credentials at rest: a KMS key in AWS, a fixed development key locally
     credentials_kms_key_id: str = ""
-    credentials_local_key: str = ""
+    credentials_local_key: str = field(default="", repr=False)
     # payments (Stripe): the value itself or the Secrets Manager secret holding it
-    stripe_api_key: str = ""
+    stripe_api_key: str = field(default="", repr=False)
     stripe_api_key_secret_arn: str = ""
-    stripe_webhook_secret: str = ""
+    stripe_webhook_secret: str = field(default="", repr=False)
     stripe_webhook_secret_secret_arn: str = ""
     stripe_base_url: str = ""
     # the features' own queues and DLQs, and EventBridge Scheduler's target
