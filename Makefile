@@ -20,7 +20,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 #   CKV_AWS_173  environment variables encrypted with Lambda's AWS managed key; they hold no secrets
 CHECKOV_SKIP := CKV_AWS_27,CKV_AWS_115,CKV_AWS_116,CKV_AWS_117,CKV_AWS_119,CKV_AWS_149,CKV_AWS_158,CKV_AWS_173
 
-.PHONY: install test unit lint checkov run bench openapi docs clean
+.PHONY: install test unit lint checkov run bench openapi docs clean migrate
 
 install: $(STAMP)
 
@@ -57,6 +57,14 @@ run: install
 
 bench: install
 	$(BIN)/python -m tests.bench
+
+# One-off data migrations of a deployed table (README, "Upgrading a deployed table"), with your AWS credentials:
+#   make migrate STEP=configuration TABLE=<the stack's TableName output> AWS_REGION=<region> [ARGS="--start '{...}'"]
+# A migration touches the main table only; the other names the settings require are never used.
+migrate: install
+	@test -n "$(STEP)" -a -n "$(TABLE)" || { echo "usage: make migrate STEP=<configuration|configuration-cleanup|listing> TABLE=<name>"; exit 2; }
+	TABLE_NAME=$(TABLE) OUTBOX_TABLE_NAME=unused IDEMPOTENCY_TABLE_NAME=unused EVENT_BUS_NAME=unused PYTHONPATH=layers/booking_core \
+		$(BIN)/python -m booking_core.repositories.migrations $(STEP) $(ARGS)
 
 openapi: install
 	$(BIN)/python -m tests.openapi_dump > functions/booking_api/openapi.json

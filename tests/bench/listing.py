@@ -40,12 +40,12 @@ def _records(host: dict, event_type_id: int, count: int) -> list:
 
 
 def populate(host: dict, event_type_id: int, count: int = BOOKINGS) -> None:
-    from booking_core.repositories.bookings import _booking_item
+    from booking_core.repositories.bookings import booking_item
     from booking_core.repositories.tables import Item
 
     with Item.batch_write() as batch:
         for record in _records(host, event_type_id, count):
-            batch.save(_booking_item(record))
+            batch.save(booking_item(record))
 
 
 def _page(flows, path: str, latency: float) -> tuple[Invocation, int]:

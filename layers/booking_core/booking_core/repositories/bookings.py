@@ -569,9 +569,9 @@ class _Operations:
         for new in plan.creates:
             record = new.record
             record.version = 1
-            self.add(_Op("put", _booking_item(record), (Part.BOOKING, record.uid), Item.pk.does_not_exist()))
+            self.add(_Op("put", booking_item(record), (Part.BOOKING, record.uid), Item.pk.does_not_exist()))
             for host in record.hosts[1:]:
-                self.add(_Op("put", _co_host_item(record, host.id), (Part.CO_HOST, host.id)))
+                self.add(_Op("put", co_host_item(record, host.id), (Part.CO_HOST, host.id)))
             for host_id, hb in new.host_bookings:
                 self.add(_Op("put", _host_booking_item(host_id, hb), (Part.HOST_BOOKING, host_id)))
             for host_id, bucket in new.lock_keys:
@@ -803,7 +803,7 @@ def _doc(record: BookingRecord) -> dict[str, Any]:
     return record.model_dump(mode="json", by_alias=True)
 
 
-def _booking_item(record: BookingRecord) -> BookingItem:
+def booking_item(record: BookingRecord) -> BookingItem:
     """The booking's item: its document, and the keys and filter attributes of the listing indexes it is in."""
     start_min = to_minutes(record.start)
     return BookingItem(
@@ -821,7 +821,7 @@ def _booking_item(record: BookingRecord) -> BookingItem:
     )
 
 
-def _co_host_item(record: BookingRecord, host_id: int) -> CoHostItem:
+def co_host_item(record: BookingRecord, host_id: int) -> CoHostItem:
     return CoHostItem(booking_key(record.uid)[0], f"HOST#{host_id}", host_key=host_key(host_id),
                       start_key=start_key(to_minutes(record.start), record.uid), end_min=to_minutes(record.end),
                       event_type_id=record.event_type_id)
@@ -829,7 +829,7 @@ def _co_host_item(record: BookingRecord, host_id: int) -> CoHostItem:
 
 def _versioned_put(record: BookingRecord, expected_version: int) -> _Op:
     record.version = expected_version + 1
-    return _Op("put", _booking_item(record), (Part.VERSION, record.uid), BookingItem.version == expected_version)
+    return _Op("put", booking_item(record), (Part.VERSION, record.uid), BookingItem.version == expected_version)
 
 
 def _reassign(ops: _Operations, moved: Reassignment, now_s: int) -> None:
@@ -853,7 +853,7 @@ def _reassign(ops: _Operations, moved: Reassignment, now_s: int) -> None:
     for host_id in before - after:
         ops.add(_Op("delete", CoHostItem(booking_key(record.uid)[0], f"HOST#{host_id}"), (Part.CO_HOST, host_id)))
     for host_id in after - before:
-        ops.add(_Op("put", _co_host_item(record, host_id), (Part.CO_HOST, host_id)))
+        ops.add(_Op("put", co_host_item(record, host_id), (Part.CO_HOST, host_id)))
 
 
 def _host_booking_item(host_id: int, hb: HostBooking) -> HostBookingItem:
