@@ -202,3 +202,18 @@ def test_make_migrate_runs_a_step_against_the_named_table(api, table):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["step"] == "configuration" and report["changed"] >= 2 and report["resumeFrom"] is None
     assert {item["sk"]["S"] for item in partition(table, f"USER#{host['id']}", "HC#")} >= {"HC#PROFILE"}
+
+
+def test_an_unreadable_booking_is_reported_and_the_run_goes_on(api, table):
+    from booking_core.repositories import migrations
+
+    client, name = table
+    n = next(NAMES)
+    broken = {"pk": {"S": f"BOOKING#broken{n}"}, "sk": {"S": "BOOKING"}, "kind": {"S": "booking"},
+              "doc": {"S": '{"uid": "broken"}'}, "status": {"S": "accepted"}, "version": {"N": "1"}}
+    client.put_item(TableName=name, Item=broken)
+    try:
+        report = migrations.backfill_listing()
+        assert any(f"BOOKING#broken{n}" in note for note in report.notes)
+    finally:
+        client.delete_item(TableName=name, Key={"pk": broken["pk"], "sk": broken["sk"]})

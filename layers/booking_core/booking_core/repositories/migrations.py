@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from booking_core.domain.bookings import BookingRecord
 from booking_core.repositories.bookings import booking_item, co_host_item, booking_key
 from booking_core.repositories.tables import CONFIG_PREFIX, Item, attendee_key, start_key
@@ -138,10 +140,14 @@ def backfill_listing(start: dict[str, Any] | None = None, max_pages: int | None 
     for raw in _scan(report, "#kind IN (:booking, :seat) AND attribute_not_exists(#start)",
                      {"#kind": "kind", "#start": "startKey"},
                      {":booking": {"S": "booking"}, ":seat": {"S": "seat"}}, start, max_pages):
-        if raw["kind"]["S"] == "booking":
-            changed = _backfill_booking(client, raw)
-        else:
-            changed = _backfill_seat(client, raw, bookings)
+        try:
+            if raw["kind"]["S"] == "booking":
+                changed = _backfill_booking(client, raw)
+            else:
+                changed = _backfill_seat(client, raw, bookings)
+        except (ValidationError, KeyError) as exc:  # a document no version of the service could read: report it
+            report.notes.append(f"unreadable, left as it is: {raw['pk']['S']} {raw['sk']['S']} ({type(exc).__name__})")
+            changed = False
         if changed:
             report.changed += 1
         else:
