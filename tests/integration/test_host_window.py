@@ -100,48 +100,53 @@ def test_an_unknown_host_has_no_configuration_and_no_bookings():
     assert window.config is None and window.bookings == []
 
 
-def test_a_window_over_several_pages_is_read_to_the_end(host, monkeypatch):
+@contextmanager
+def query_pages(limit: int) -> Iterator[list[int]]:
+    """Every DynamoDB Query meanwhile gets pages of `limit` items evaluated (standing in for DynamoDB's 1 MB), through
+    botocore's own hooks on the table's client; yields the ScannedCount of each page, in order."""
+    from booking_core.repositories.tables import Item
+
+    events = Item._get_connection().connection.client.meta.events
+    scanned: list[int] = []
+
+    def small(params, **_):
+        return {**params, "Limit": limit}
+
+    def count(parsed, **_):
+        scanned.append(parsed["ScannedCount"])
+
+    events.register("provide-client-params.dynamodb.Query", small, unique_id="test-small-pages")
+    events.register("after-call.dynamodb.Query", count, unique_id="test-count-pages")
+    try:
+        yield scanned
+    finally:
+        events.unregister("provide-client-params.dynamodb.Query", unique_id="test-small-pages")
+        events.unregister("after-call.dynamodb.Query", unique_id="test-count-pages")
+
+
+def test_a_window_over_several_pages_is_read_to_the_end(host):
     """DynamoDB ends a Query page at 1 MB (a host with thousands of future bookings): every page is read. Pages of
     two items stand in for it here."""
-    from pynamodb.connection.table import TableConnection
-
     from booking_core.repositories.bookings import DynamoBookingStore
 
     store = DynamoBookingStore()
     whole = store.host_window(host["id"], minute(0), minute(1))
-    original = TableConnection.query
-    pages: list[int] = []
-
-    def small_pages(self, *args, **kwargs):
-        pages.append(1)
-        return original(self, *args, **{**kwargs, "limit": 2})
-
-    monkeypatch.setattr(TableConnection, "query", small_pages)
-    assert store.host_window(host["id"], minute(0), minute(1)) == whole
+    with query_pages(2) as pages:
+        assert store.host_window(host["id"], minute(0), minute(1)) == whole
     assert len(pages) >= 3  # six items read, two per page
 
 
-def test_a_host_with_a_long_future_is_not_paged_through(host, monkeypatch):
+def test_a_host_with_a_long_future_is_not_paged_through(host):
     """When the one Query needs a second page, the rest comes from the window's own range and the configuration's,
     never by paging through the host's bookings after the window (thousands of them cost a page per 1 MB). Pages of
     two items stand in for 1 MB: over a window a day before the bookings, the first page holds the booking and the
     hold of day 0 (both after the window), the next would hold the booking of day 7, which is never read."""
-    from pynamodb.connection.table import TableConnection
-
     from booking_core.repositories.bookings import DynamoBookingStore
 
     store = DynamoBookingStore()
     whole = store.host_window(host["id"], minute(-1), minute(0))
-    original = TableConnection.query
-    scanned: list[int] = []
-
-    def small_pages(self, *args, **kwargs):
-        response = original(self, *args, **{**kwargs, "limit": 2})
-        scanned.append(response["ScannedCount"])
-        return response
-
-    monkeypatch.setattr(TableConnection, "query", small_pages)
-    paged = store.host_window(host["id"], minute(-1), minute(0))
+    with query_pages(2) as scanned:
+        paged = store.host_window(host["id"], minute(-1), minute(0))
     assert paged == whole and paged.config is not None and paged.bookings == []
     # the first page (the booking and hold of day 0); the rest of the window's range, up to a maximum buffer after
     # it, which holds only the hold the first page ended on; then the configuration's 3 items (profile, schedule,
@@ -150,15 +155,12 @@ def test_a_host_with_a_long_future_is_not_paged_through(host, monkeypatch):
     assert scanned == [2, 1, 2, 1]
 
 
-def test_a_second_page_inside_the_window_reads_the_rest_of_it(host, monkeypatch):
-    from pynamodb.connection.table import TableConnection
-
+def test_a_second_page_inside_the_window_reads_the_rest_of_it(host):
     from booking_core.repositories.bookings import DynamoBookingStore
 
     store = DynamoBookingStore()
     whole = store.host_window(host["id"], minute(0), minute(1))
-    original = TableConnection.query
-    monkeypatch.setattr(TableConnection, "query",
-                        lambda self, *args, **kwargs: original(self, *args, **{**kwargs, "limit": 1}))
-    paged = store.host_window(host["id"], minute(0), minute(1))
+    with query_pages(1):
+        paged = store.host_window(host["id"], minute(0), minute(1))
     assert paged == whole and {b.uid for b in paged.bookings} == {host["uids"]["inside"], host["uids"]["reservation"]}
+

@@ -49,7 +49,7 @@ from booking_core.ports import (
 )
 from booking_core.repositories.abuse import counted
 from booking_core.repositories.counters import booking_ids
-from booking_core.repositories.entities import config_from
+from booking_core.repositories.entities import config_from_raw
 from booking_core.repositories.tables import (
     CONFIG_PREFIX,
     HOST_BUSY_PREFIX,
@@ -169,39 +169,63 @@ _BUSY_KINDS = {Item.kind.get_discriminator(HostBookingItem): False,
                Item.kind.get_discriminator(ReservationHoldItem): True}
 
 
-def _raw_page(pk: str, key_condition: Any, filter_condition: Any,
+# host_window's Queries, written as the request DynamoDB takes: a team request sends a hundred of them, and building
+# each from PynamoDB's expression objects cost more CPU than everything else it does per host but parsing.
+_RANGE = "#pk = :pk AND #sk BETWEEN :low AND :high"
+_IN_WINDOW = "#bs < :to AND #be > :from"
+_WINDOW_NAMES = {"#bs": HostBookingItem.busy_start_min.attr_name, "#be": HostBookingItem.busy_end_min.attr_name}
+
+
+def _raw_page(pk: str, low: str, high: str, window: tuple[int, int] | None, keep_unbusy: bool = False,
               start: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One page of a strongly consistent Query, raw (Items, LastEvaluatedKey...)."""
-    return Item._get_connection().query(pk, range_key_condition=key_condition, filter_condition=filter_condition,
-                                        consistent_read=True, exclusive_start_key=start)
+    """One page of a strongly consistent Query of pk's sort keys from `low` to `high`, raw (Items,
+    LastEvaluatedKey...). With `window` (from_min, to_min), busy items outside it are filtered out, and so is every
+    other item unless `keep_unbusy`."""
+    params: dict[str, Any] = {"TableName": Item.Meta.table_name, "ConsistentRead": True,
+                              "KeyConditionExpression": _RANGE}
+    names = {"#pk": Item.pk.attr_name, "#sk": Item.sk.attr_name}
+    values: dict[str, Any] = {":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}}
+    if window is not None:
+        params["FilterExpression"] = f"attribute_not_exists(#bs) OR ({_IN_WINDOW})" if keep_unbusy else _IN_WINDOW
+        names.update(_WINDOW_NAMES)
+        values.update({":from": {"N": str(window[0])}, ":to": {"N": str(window[1])}})
+    params["ExpressionAttributeNames"], params["ExpressionAttributeValues"] = names, values
+    if start:
+        params["ExclusiveStartKey"] = start
+    return Item._get_connection().connection.client.query(**params)
 
 
-def _raw_query(pk: str, key_condition: Any, filter_condition: Any) -> Iterator[dict[str, Any]]:
-    """The raw items of a strongly consistent Query, page after page."""
+def _raw_query(pk: str, low: str, high: str, window: tuple[int, int] | None) -> Iterator[dict[str, Any]]:
+    """The raw items of a strongly consistent Query, page after page (after the first item, `low` itself is left
+    out: a caller resuming from a page's last key passes it as `low`)."""
     start = None
     while True:
-        page = _raw_page(pk, key_condition, filter_condition, start)
-        yield from page.get("Items", [])
+        page = _raw_page(pk, low, high, window, start=start)
+        yield from (raw for raw in page.get("Items", []) if raw["sk"]["S"] != low)
         start = page.get("LastEvaluatedKey")
         if not start:
             return
 
 
+_BUSY_ATTRIBUTES = tuple(attribute.attr_name for attribute in (
+    HostBookingItem.event_type_id, HostBookingItem.start_min, HostBookingItem.end_min,
+    HostBookingItem.busy_start_min, HostBookingItem.busy_end_min))
+_UID, _STATUS, _EXPIRES = (HostBookingItem.uid.attr_name, HostBookingItem.status.attr_name,
+                           ReservationHoldItem.expires_at.attr_name)
+
+
 def _busy_from_raw(raw: dict[str, Any], reservation: bool) -> HostBooking:
     """A HostBookingItem or ReservationHoldItem as DynamoDB returns it (the models' attribute names)."""
-
-    def number(attribute: Any) -> int:
-        return int(raw[attribute.attr_name]["N"])
-
+    event_type_id, start_min, end_min, busy_start, busy_end = (int(raw[name]["N"]) for name in _BUSY_ATTRIBUTES)
     return HostBooking(
-        uid=raw[HostBookingItem.uid.attr_name]["S"],
-        event_type_id=number(HostBookingItem.event_type_id),
-        start_min=number(HostBookingItem.start_min),
-        end_min=number(HostBookingItem.end_min),
-        busy_start_min=number(HostBookingItem.busy_start_min),
-        busy_end_min=number(HostBookingItem.busy_end_min),
-        status="reserved" if reservation else raw[HostBookingItem.status.attr_name]["S"],
-        reserved_until=number(ReservationHoldItem.expires_at) if reservation else None,
+        uid=raw[_UID]["S"],
+        event_type_id=event_type_id,
+        start_min=start_min,
+        end_min=end_min,
+        busy_start_min=busy_start,
+        busy_end_min=busy_end,
+        status="reserved" if reservation else raw[_STATUS]["S"],
+        reserved_until=int(raw[_EXPIRES]["N"]) if reservation else None,
     )
 
 
@@ -305,35 +329,30 @@ class DynamoBookingStore:
         1 MB read), the rest is read by two bounded ranges instead, the rest of the window and the configuration,
         so no request pages through a host's whole future: at most one page more than the window itself holds.
 
-        Busy items are read from the raw response (a hundred hosts' worth of them per request: building a model
-        instance for each cost several times the rest of their handling); the few configuration items are models."""
+        Every item is read from the raw response (a hundred hosts' worth of them per request: building a model
+        instance for each cost several times the rest of their handling)."""
         pk = user_pk(host_id)
         low = f"{HOST_BUSY_PREFIX}{minute_key(from_min - _LOOKBACK_MINUTES)}"
-        busy = HostBookingItem.busy_start_min
-        in_window = (busy < to_min) & (HostBookingItem.busy_end_min > from_min)
-        first = _raw_page(pk, Item.sk.between(low, f"{CONFIG_PREFIX}~"), busy.does_not_exist() | in_window)
+        config_high = f"{CONFIG_PREFIX}~"
+        first = _raw_page(pk, low, config_high, (from_min, to_min), keep_unbusy=True)
         raws = list(first.get("Items", []))
         last = first.get("LastEvaluatedKey")
         if last:
             read_up_to = last["sk"]["S"]
             window_high = f"{HOST_BUSY_PREFIX}{minute_key(to_min + _MAX_BUFFER_MINUTES)}~"
             if read_up_to < window_high:
-                raws += [raw for raw in _raw_query(pk, Item.sk.between(read_up_to, window_high), in_window)
-                         if raw["sk"]["S"] != read_up_to]
-            if read_up_to < CONFIG_PREFIX:
-                raws += _raw_query(pk, Item.sk.startswith(CONFIG_PREFIX), None)
-            else:  # the first page ended inside the configuration: the rest of it
-                raws += [raw for raw in _raw_query(pk, Item.sk.between(read_up_to, f"{CONFIG_PREFIX}~"), None)
-                         if raw["sk"]["S"] != read_up_to]
-        configuration: list[Item] = []
+                raws += _raw_query(pk, read_up_to, window_high, (from_min, to_min))
+            # the configuration, or the rest of it when the first page ended inside it
+            raws += _raw_query(pk, max(read_up_to, CONFIG_PREFIX), config_high, None)
+        configuration: list[dict[str, Any]] = []
         held: list[HostBooking] = []
         for raw in raws:
             kind = raw[_KIND]["S"]
             if kind in _BUSY_KINDS:
                 held.append(_busy_from_raw(raw, reservation=_BUSY_KINDS[kind]))
             else:
-                configuration.append(Item.from_raw_data(raw))
-        return HostWindow(config_from(configuration),
+                configuration.append(raw)
+        return HostWindow(config_from_raw(configuration),
                           [b for b in held if b.busy_end_min > from_min and b.busy_start_min < to_min])
 
     def host_bookings(self, host_id: int, from_min: int, to_min: int) -> list[HostBooking]:

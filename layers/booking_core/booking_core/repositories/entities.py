@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -39,9 +41,12 @@ class ConcurrentUpdate(Exception):
     """The item changed between read and write; the caller may retry."""
 
 
+def _user(doc: dict[str, Any], pk: str, last_active: datetime | None) -> User:
+    return User(**doc, id=int(pk.split("#")[1]), last_active_at=last_active.astimezone(UTC) if last_active else None)
+
+
 def _user_from(item: UserItem) -> User:
-    last_active = item.last_active_at.astimezone(UTC) if item.last_active_at else None
-    return User(**item.doc, id=int(item.pk.split("#")[1]), last_active_at=last_active)
+    return _user(item.doc, item.pk, item.last_active_at)
 
 
 def _profile_doc(user: User) -> dict[str, Any]:
@@ -52,32 +57,46 @@ def _profile_update(user: User, version: int) -> list[Any]:
     return [UserItem.doc.set(_profile_doc(user)), UserItem.version.set(version + 1)]
 
 
-def _schedule_from(item: ScheduleItem, default_id: int | None) -> Schedule:
-    schedule = Schedule.model_validate(item.doc)
-    schedule.is_default = schedule.id == default_id
-    return schedule
+# The configuration items' kinds (discriminator values) and attribute names, for reading them from a raw response.
+_USER, _SCHEDULE, _CALENDAR, _AWAY = (Item.kind.get_discriminator(model) for model in (
+    UserItem, ScheduleItem, CalendarConnectionItem, OutOfOfficeItem))
+_KIND, _DOC = Item.kind.attr_name, UserItem.doc.attr_name
+_LAST_ACTIVE, _BLOCKED = UserItem.last_active_at.attr_name, UserItem.blocked.attr_name
+_CREDENTIALS = CalendarConnectionItem.credentials.attr_name
 
 
 def config_from(found: Iterable[Item]) -> HostConfig | None:
     """A user's configuration from their HC# items (other items among them are ignored); None without a profile."""
-    items = [item for item in found if isinstance(item, UserItem | ScheduleItem | CalendarConnectionItem
-                                                  | OutOfOfficeItem)]
-    profile = next((item for item in items if isinstance(item, UserItem)), None)
-    if profile is None:
+    return config_from_raw(item.serialize() for item in found)
+
+
+def config_from_raw(found: Iterable[dict[str, Any]]) -> HostConfig | None:
+    """The same from the items as DynamoDB returns them: the booking path reads a hundred hosts' configuration per
+    request, and going through a model instance per item cost as much as validating the documents."""
+    by_kind: dict[str, list[dict[str, Any]]] = {_USER: [], _SCHEDULE: [], _CALENDAR: [], _AWAY: []}
+    for raw in found:
+        kind = raw.get(_KIND, {}).get("S")
+        if kind in by_kind:
+            by_kind[kind].append(raw)
+    if not by_kind[_USER]:
         return None
-    user = _user_from(profile)
-    schedules = [
-        _schedule_from(item, user.default_schedule_id) for item in items if isinstance(item, ScheduleItem)
-    ]
-    calendars = [
-        StoredConnection(CalendarConnection.model_validate(item.doc), item.credentials)
-        for item in items
-        if isinstance(item, CalendarConnectionItem)
-    ]
-    away = sorted((OutOfOffice.model_validate(item.doc) for item in items if isinstance(item, OutOfOfficeItem)),
+    profile = by_kind[_USER][0]
+    last_active = profile.get(_LAST_ACTIVE, {}).get("S")
+    user = _user(_doc(profile), profile["pk"]["S"],
+                 UserItem.last_active_at.deserialize(last_active) if last_active else None)
+    schedules = [Schedule.model_validate(_doc(raw)) for raw in by_kind[_SCHEDULE]]
+    for schedule in schedules:
+        schedule.is_default = schedule.id == user.default_schedule_id
+    calendars = [StoredConnection(CalendarConnection.model_validate(_doc(raw)), raw[_CREDENTIALS]["S"])
+                 for raw in by_kind[_CALENDAR]]
+    away = sorted((OutOfOffice.model_validate(_doc(raw)) for raw in by_kind[_AWAY]),
                   key=lambda entry: (entry.start, entry.id))
-    return HostConfig(user=user, schedules=schedules, blocked=bool(profile.blocked), calendars=calendars,
-                      out_of_office=away)
+    return HostConfig(user=user, schedules=schedules, blocked=profile.get(_BLOCKED, {}).get("BOOL", False),
+                      calendars=calendars, out_of_office=away)
+
+
+def _doc(raw: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(raw[_DOC]["S"])
 
 
 class UserRepository:
