@@ -202,15 +202,18 @@ def compute_slots(
 
     fixed_windows = _common_windows(fixed) if fixed else None
     found: dict[int, list[int]] = {}
+    # per start, what every pool host shares (a team's hosts mostly share a grid): the interval it holds, or None
+    # when the start is out of bounds or a fixed host is busy
+    candidates: dict[int, Interval | None] = {}
     for host in pool:
         windows = merge(host.windows)
         if fixed_windows is not None:
             windows = intersect(fixed_windows, windows)
         for start in _grid(windows, rules, from_min, to_min):
-            if not rules.in_bounds(start):
-                continue
-            held_start, held_end = rules.held(start)
-            if host.is_free(held_start, held_end) and all_fixed_free(start):
+            if start not in candidates:
+                candidates[start] = rules.held(start) if rules.in_bounds(start) and all_fixed_free(start) else None
+            held = candidates[start]
+            if held is not None and host.is_free(*held):
                 found.setdefault(start, []).append(host.host_id)
     return {start: tuple(found[start]) for start in sorted(found)}
 
