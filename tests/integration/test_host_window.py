@@ -103,10 +103,10 @@ def test_an_unknown_host_has_no_configuration_and_no_bookings():
 @contextmanager
 def query_pages(limit: int) -> Iterator[list[int]]:
     """Every DynamoDB Query meanwhile gets pages of `limit` items evaluated (standing in for DynamoDB's 1 MB), through
-    botocore's own hooks on the table's client; yields the ScannedCount of each page, in order."""
-    from booking_core.repositories.tables import Item
+    botocore's own hooks on the availability reads' client; yields the ScannedCount of each page, in order."""
+    from booking_core.repositories.tables import availability_client
 
-    events = Item._get_connection().connection.client.meta.events
+    events = availability_client().meta.events
     scanned: list[int] = []
 
     def small(params, **_):
@@ -164,3 +164,46 @@ def test_a_second_page_inside_the_window_reads_the_rest_of_it(host):
         paged = store.host_window(host["id"], minute(0), minute(1))
     assert paged == whole and {b.uid for b in paged.bookings} == {host["uids"]["inside"], host["uids"]["reservation"]}
 
+
+
+def test_the_availability_client_answers_a_query_as_botocore_parses_it():
+    """The availability reads' client hands a Query's items back as DynamoDB sent them (tables.py `_as_sent`), which
+    is botocore's own result for every attribute type but binary; a response holding a binary attribute is parsed by
+    botocore (bytes), and so is an error."""
+    import boto3
+    import botocore.exceptions
+
+    from booking_core.repositories.tables import Item, availability_client
+
+    table, plain = Item.Meta.table_name, boto3.client("dynamodb")
+    every_type = {"pk": {"S": "ASSENT#1"}, "sk": {"S": "A"}, "text": {"S": 'quoted "B": inside'},
+                  "number": {"N": "12.50"}, "flag": {"BOOL": True}, "nothing": {"NULL": True},
+                  "map": {"M": {"nested": {"L": [{"S": "x"}, {"N": "1"}, {"M": {}}]}}},
+                  "strings": {"SS": ["a", "b"]}, "numbers": {"NS": ["1", "2"]}}
+    binary = {"pk": {"S": "ASSENT#2"}, "sk": {"S": "A"}, "blob": {"B": b"\x00\xff"}, "blobs": {"BS": [b"\x01"]}}
+    for item in (every_type, binary):
+        plain.put_item(TableName=table, Item=item)
+
+    def query(client, pk):
+        return client.query(TableName=table, KeyConditionExpression="pk = :pk", ConsistentRead=True,
+                            ExpressionAttributeValues={":pk": {"S": pk}})
+
+    bodies: list[bytes] = []  # what botocore's parser got, seen by a hook registered after the client's own
+    events = availability_client().meta.events
+    events.register("before-parse.dynamodb.Query", lambda response_dict, **_: bodies.append(response_dict["body"]),
+                    unique_id="test-bodies")
+    try:
+        for pk in ("ASSENT#1", "ASSENT#2"):
+            ours, theirs = query(availability_client(), pk), query(plain, pk)
+            assert ours["Items"] == theirs["Items"] and ours["Count"] == theirs["Count"] == 1
+    finally:
+        events.unregister("before-parse.dynamodb.Query", unique_id="test-bodies")
+    assert bodies[0] == b"{}", "botocore parsed nothing: the items came as sent"
+    assert b"ASSENT#2" in bodies[1], "the binary item went through botocore's parser"
+    assert query(availability_client(), "ASSENT#2")["Items"][0]["blob"] == {"B": b"\x00\xff"}
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        availability_client().query(TableName=table, KeyConditionExpression="nope = :pk",
+                                    ExpressionAttributeValues={":pk": {"S": "x"}})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    for item in (every_type, binary):
+        plain.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})

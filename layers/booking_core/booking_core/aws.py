@@ -4,17 +4,24 @@ never pays for a client it may not need."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
-_clients: dict[str, Any] = {}
+_clients: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()
 
 
-def client(service: str) -> Any:
-    if service not in _clients:
+def client(service: str, variant: str = "", make: Callable[[], Any] | None = None) -> Any:
+    """The process's client of `service`. A `variant` is a differently configured client of the same service, built
+    once by `make` (which defaults to boto3's own defaults)."""
+    key = (service, variant)
+    if key not in _clients:
         with _lock:
-            if service not in _clients:
-                import boto3
+            if key not in _clients:
+                if make is None:
+                    import boto3
 
-                _clients[service] = boto3.client(service)
-    return _clients[service]
+                    _clients[key] = boto3.client(service)
+                else:
+                    _clients[key] = make()
+    return _clients[key]

@@ -74,6 +74,7 @@ from booking_core.repositories.tables import (
     SeatItem,
     SeatSlotItem,
     attendee_key,
+    availability_client,
     connection,
     host_key,
     minute_key,
@@ -192,7 +193,7 @@ def _raw_page(pk: str, low: str, high: str, window: tuple[int, int] | None, keep
     params["ExpressionAttributeNames"], params["ExpressionAttributeValues"] = names, values
     if start:
         params["ExclusiveStartKey"] = start
-    return Item._get_connection().connection.client.query(**params)
+    return availability_client().query(**params)
 
 
 def _raw_query(pk: str, low: str, high: str, window: tuple[int, int] | None) -> Iterator[dict[str, Any]]:

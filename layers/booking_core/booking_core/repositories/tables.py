@@ -86,7 +86,9 @@ Outbox table: one item per event (pk eventId), written in the booking's transact
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -101,6 +103,7 @@ from pynamodb.connection import Connection
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from booking_core.aws import client
 from booking_core.concurrency import MAX_IN_FLIGHT
 from booking_core.config import settings
 
@@ -388,6 +391,41 @@ def connection() -> Connection:
     """The connection for transactions spanning both tables (one per process, like the models' own)."""
     return Connection(region=_settings.region, host=_settings.dynamodb_endpoint,
                       max_pool_connections=MAX_IN_FLIGHT)
+
+
+def availability_client() -> Any:
+    """The DynamoDB client of the availability reads (`host_window`: a hundred Queries for a team's request), with
+    the models' pool size, timeouts and retries. Its successful Query responses come back as DynamoDB sent them
+    (`_as_sent`), not through botocore's response parser."""
+    return client("dynamodb", "availability", _make_availability_client)
+
+
+def _make_availability_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    made = boto3.client("dynamodb", region_name=_settings.region, endpoint_url=_settings.dynamodb_endpoint,
+                        config=Config(parameter_validation=False, max_pool_connections=MAX_IN_FLIGHT,
+                                      connect_timeout=_Meta.connect_timeout_seconds,
+                                      read_timeout=_Meta.read_timeout_seconds,
+                                      retries={"total_max_attempts": 1 + _Meta.max_retry_attempts,
+                                               "mode": "standard"}))
+    made.meta.events.register("before-parse.dynamodb.Query", _as_sent)
+    return made
+
+
+def _as_sent(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+    """botocore's 'before-parse' hook: a successful Query response is DynamoDB's attribute-value JSON, which is what
+    botocore's parser makes of it for every attribute type but binary (B and BS become bytes), after walking each
+    attribute through the service model in Python: most of the CPU of a hundred-host request. So the body is handed
+    back as json.loads reads it (botocore merges `customized_response_dict` into its result), and botocore parses an
+    empty object instead. Errors, and a body holding a binary attribute, go through botocore's parser as usual (the
+    key `"B":` cannot occur inside a JSON string, where every quote is escaped)."""
+    body = response_dict.get("body")
+    if response_dict.get("status_code") != 200 or not body or b'"B":' in body or b'"BS":' in body:
+        return
+    customized_response_dict.update(json.loads(body))
+    response_dict["body"] = b"{}"
 
 
 def user_pk(user_id: int) -> str:
