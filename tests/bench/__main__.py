@@ -1,14 +1,15 @@
 """`make bench` (python -m tests.bench): measures, prints a report, and ends with one machine-readable line:
 
-    bench: single_rt=<n> rr_rt=<n> import_ratio=<x.xx> slots_cpu_ms=<y.y> reschedule_rt=<n> seat_open_rt=<n>
-           seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> list_rt=<n> list_calls=<n> growth_ratio=<x.xx>
-           reserve_rt=<n> reserved_booking_rt=<n> rr100_rt=<n> slots100_rt=<n> team100_cpu_ms=<y.y>
+    bench: single_rt=<n> rr_rt=<n> single_known_rt=<n> import_ratio=<x.xx> slots_cpu_ms=<y.y> reschedule_rt=<n>
+           seat_open_rt=<n> seat_join_rt=<n> seat_reschedule_rt=<n> calendar_rounds=<n> list_rt=<n> list_calls=<n>
+           growth_ratio=<x.xx> reserve_rt=<n> reserved_booking_rt=<n> rr100_rt=<n> slots100_rt=<n> team100_cpu_ms=<y.y>
 
 1. AWS calls by operation and SEQUENTIAL round trips on the booker's critical path, for a single-host booking and a
    round-robin booking over 3 hosts, through the real booking_api handler against the serial moto server provisioned
    from template.yaml. Calls are counted by botocore hooks on every client; a 30 ms client-side latency is injected
    per call so that concurrent calls overlap, and the round trips are the longest chain of calls each starting after
-   the previous one ended (recorder.py).
+   the previous one ended (recorder.py). Each books an event type new to the container; `single_known_rt` is a
+   single-host booking of a type the container has booked before, whose host it reads ahead (pipeline/reads.py).
 2. CPU per request excluding AWS I/O: process CPU of the handler call (time.process_time, all threads) minus the
    CPU the calling threads spent inside botocore calls ('before-call' to 'after-call', time.thread_time per call,
    summed). moto runs in a subprocess (moto_process.py), so none of the emulator's CPU is in this process's CPU time;
@@ -186,6 +187,7 @@ def main() -> int:
     keys = {
         "single_rt": single_rt,
         "rr_rt": rr_rt,
+        "single_known_rt": sequential_round_trips(others["single-host booking, type known"].calls),
         "import_ratio": f"{ratio:.2f}",
         "slots_cpu_ms": f"{slots_cpu_ms:.1f}",
         "reschedule_rt": sequential_round_trips(others["reschedule, single host"].calls),

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from booking_core.concurrency import gather
 from booking_core.config import LOCK_BUCKET_MINUTES
@@ -20,18 +19,13 @@ from booking_core.domain.availability import (
     window_bounds,
 )
 from booking_core.domain.event_types import EventType
-from booking_core.domain.recurrence import occurrences
-from booking_core.domain.round_robin import period_key
 from booking_core.domain.users import Schedule
 from booking_core.errors import DomainError
 from booking_core.pipeline.context import AvailabilityLoaded, EnrichedBooking, LoadedHost
+from booking_core.pipeline.reads import AROUND, plan_reads, remember, results_for
 from booking_core.ports import BookingStore, HostConfig, LimitCount
 from booking_core.repositories import keys
-from booking_core.timeutil import from_minutes, to_minutes, zone
-
-# Availability around a requested start: a day each way covers every window and buffer that can touch it.
-AROUND = 24 * 60
-
+from booking_core.timeutil import zone
 
 def host_calls(store: BookingStore, host_ids: list[int], from_min: int, to_min: int) -> list[Callable[[], Any]]:
     """One read per host (its configuration and busy time over the window); gather them with any other reads, then
@@ -64,52 +58,26 @@ def with_calendar_busy(hosts: dict[int, LoadedHost], from_min: int, to_min: int)
     return {host_id: LoadedHost(host.config, host.bookings, busy.get(host_id, [])) for host_id, host in hosts.items()}
 
 
-def approximate_starts(enriched: EnrichedBooking) -> list[int]:
-    """Occurrence starts computed in UTC: within an hour of the real ones, enough to size the reads."""
-    start = enriched.request.start_min
-    recurrence = enriched.event_type.recurrence
-    if not enriched.is_recurring or recurrence is None:
-        return [start]
-    return [
-        to_minutes(moment)
-        for moment in occurrences(from_minutes(start), recurrence.frequency, recurrence.interval,
-                                  enriched.occurrence_count, ZoneInfo("UTC"))
-    ]
-
-
 def load_availability(enriched: EnrichedBooking, store: BookingStore) -> AvailabilityLoaded:
     """Hosts, their busy time over the booking's span, round-robin counts, limit counters and the booker's
-    bookings: one concurrent round of reads."""
+    bookings: one concurrent round of reads, or none when enrichment read exactly these ahead (pipeline/reads.py)."""
     event_type = enriched.event_type
-    host_ids = event_type.host_ids
-    starts = approximate_starts(enriched)
-    from_min, to_min = starts[0] - AROUND, starts[-1] + enriched.length + AROUND
-    calls = host_calls(store, host_ids, from_min, to_min)
-    extras: dict[str, int] = {}
-
-    def extra(name: str, call: Callable[[], Any]) -> None:
-        extras[name] = len(calls)
-        calls.append(call)
-
-    pool_ids = [host_id for host_id in host_ids if not event_type.is_fixed(host_id)]
-    period = None
-    if enriched.is_round_robin and pool_ids:
-        period = period_key(enriched.request.input.start)
-        extra("rr", lambda: store.round_robin_counts(event_type.id, period, pool_ids))
-    limit_keys = keys.limit_keys_between(event_type, starts[0], starts[-1] + 1)
-    if limit_keys:
-        extra("limits", lambda: store.limit_counts(limit_keys))
-    if event_type.booker_active_bookings_limit and not enriched.is_rescheduling and not enriched.is_holding:
-        now_min = enriched.request.now_min
-        extra("booker", lambda: store.booker_bookings(enriched.booker_key, now_min))
-    results = gather(calls)
+    remember(event_type)
+    reads = plan_reads(event_type, enriched.request)
+    results = results_for(reads, enriched.read_ahead, store, gather)
+    host_ids = list(reads.host_ids)
+    extras = iter(results[len(host_ids):])  # in the order AvailabilityReads.calls makes them
+    counts = next(extras) if reads.round_robin is not None else {}
+    limit_counts = next(extras) if reads.limit_keys else {}
+    booker_bookings = next(extras) if reads.booker is not None else []
     return AvailabilityLoaded(
         enriched=enriched,
-        hosts=with_calendar_busy(assemble_hosts(host_ids, results, enriched.request.now_s), from_min, to_min),
-        round_robin_counts=results[extras["rr"]] if "rr" in extras else {},
-        round_robin_period=period,
-        limit_counts=results[extras["limits"]] if "limits" in extras else {},
-        booker_bookings=results[extras["booker"]] if "booker" in extras else [],
+        hosts=with_calendar_busy(assemble_hosts(host_ids, results, enriched.request.now_s), reads.from_min,
+                                 reads.to_min),
+        round_robin_counts=counts,
+        round_robin_period=reads.round_robin[1] if reads.round_robin is not None else None,
+        limit_counts=limit_counts,
+        booker_bookings=booker_bookings,
     )
 
 

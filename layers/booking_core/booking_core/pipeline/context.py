@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from booking_core.domain.abuse import RateWindow
 from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
@@ -13,6 +13,9 @@ from booking_core.domain.bookings import BookingRecord, CreateBookingInput, Host
 from booking_core.domain.event_types import EventType
 from booking_core.domain.reservations import Reservation
 from booking_core.ports import BookerBooking, HostBooking, HostConfig, LimitCount, Seat, SeatSlot
+
+if TYPE_CHECKING:  # pipeline/reads.py builds on this module's BookingRequest
+    from booking_core.pipeline.reads import ReadAhead
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ class EnrichedBooking:
     is_rescheduling: bool
     responses: dict[str, Any] = field(default_factory=dict)  # bookingFieldsResponses, normalised when checked
     reservation: Reservation | None = None  # the caller's own live reservation: its holds do not block it
+    read_ahead: ReadAhead | None = None  # the availability reads sent beside enrichment's (pipeline/reads.py)
 
     @property
     def is_holding(self) -> bool:

@@ -10,6 +10,7 @@ from booking_core.domain.access import lookup_keys
 from booking_core.domain.event_types import EventType
 from booking_core.errors import DomainError
 from booking_core.pipeline.context import BookingRequest, EnrichedBooking
+from booking_core.pipeline.reads import ReadAhead, booking_length, is_recurring, occurrence_count, reads_ahead
 from booking_core.ports import BookingStore, RequestKeys
 from booking_core.repositories.keys import booker_key, duplicate_key
 
@@ -45,15 +46,17 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
     calls: list[Callable[[], Any]] = [lambda: store.fetch_request_data(keys)]
     if admit is not None:
         calls.append(admit)  # the abuse-limit counter, in the same round as the reads: no extra round trip
-    found = gather(calls)[0]
+    ahead = reads_ahead(event_type_id, request)  # the availability phase's reads, if this container knows the type
+    first_ahead = len(calls)
+    if ahead is not None:
+        calls.extend(ahead.calls(store))
+    results = gather(calls)
+    found = results[0]
     event_type = found.event_type
     if event_type is None:
         raise DomainError("event_type_not_found", f"event type {event_type_id} not found")
 
-    is_recurring = event_type.recurrence is not None and rescheduling is None
-    count = (data.recurrence_count or event_type.recurrence.occurrences) if is_recurring and event_type.recurrence else 1
-
-    length = data.length_in_minutes or event_type.length_in_minutes
+    length = booking_length(event_type, request)
     is_seated = event_type.seats is not None
     blocked_guests = {
         (entry.type, entry.value) for entry in found.blocklist if entry.action == "block"
@@ -70,7 +73,7 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
         event_type=event_type,
         length=length,
         end_min=request.start_min + length,
-        occurrence_count=count,
+        occurrence_count=occurrence_count(event_type, request),
         duplicate_key=None if is_seated or request.holding else dup_key,
         duplicate_uid=None if is_seated or request.holding else found.duplicate_uid,
         guests=guests,
@@ -85,9 +88,10 @@ def enrich(request: BookingRequest, store: BookingStore, event_type_id: int,
         is_team_event=event_type.scheduling_type is not None,
         is_round_robin=event_type.scheduling_type == "roundRobin",
         is_seated=is_seated,
-        is_recurring=is_recurring,
+        is_recurring=is_recurring(event_type, request),
         is_rescheduling=rescheduling is not None,
         responses=dict(data.booking_fields_responses),
         reservation=reservation,
+        read_ahead=ReadAhead(ahead, results[first_ahead:]) if ahead is not None else None,
     )
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from booking_core.concurrency import gather
 from booking_core.errors import DomainError, invalid
+from booking_core.pipeline.reads import AROUND
 from booking_core.pipeline.availability import (
-    AROUND,
     assemble_hosts,
     host_calls,
     available_slots,
