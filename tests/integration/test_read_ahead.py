@@ -56,6 +56,14 @@ def query_rounds(calls: list[Call]) -> list[int]:
     return [d for call, d in sorted(zip(calls, depth), key=lambda p: p[0].start) if call.operation == "Query"]
 
 
+@pytest.fixture(autouse=True)
+def forgetful_container():
+    """Each test starts from a container that remembers no event type (earlier tests' stores reuse the same ids)."""
+    from booking_core.pipeline import reads
+
+    reads._remembered.clear()
+
+
 def book(api, type_id: int, start: str, email: str) -> tuple[dict, list[Call]]:
     with aws_rounds() as calls:
         reply = api.book(type_id, start, email=email)
@@ -102,3 +110,42 @@ def test_a_slot_taken_since_the_container_last_booked_is_still_refused(api):
         again = api.book(event_type["id"], at(14), email=f"late{n}@example.org")
     assert again.status == 409, again.body
     assert query_rounds(calls) == [1], by_round(calls)
+
+
+def slots_of(api, type_id: int) -> tuple[list[str], list[Call]]:
+    end = DAY.fromordinal(DAY.toordinal() + 1).isoformat()
+    with aws_rounds() as calls:
+        reply = api.call("GET", f"/v2/slots?eventTypeId={type_id}&start={DAY.isoformat()}&end={end}&timeZone=UTC")
+    assert reply.status == 200, reply.body
+    return [slot["start"] for slots in reply.data.values() for slot in slots], calls
+
+
+def test_slots_of_a_known_event_type_read_the_hosts_with_the_type_and_follow_a_change(api):
+    n = next(NAMES)
+    early = api.host(f"Slots Early {n}", time_zone="UTC", hours=("08:00", "10:00"))
+    late = api.host(f"Slots Late {n}", time_zone="UTC", hours=("15:00", "17:00"))
+    event_type = api.event_type(slug=f"ahead-slots-{n}", schedulingType="roundRobin", hosts=[{"userId": early["id"]}])
+    first, calls = slots_of(api, event_type["id"])
+    assert query_rounds(calls) == [2], by_round(calls)
+    again, calls = slots_of(api, event_type["id"])
+    assert again == first and query_rounds(calls) == [1], by_round(calls)
+    assert first and all("T08:" in start or "T09:" in start for start in first)
+
+    moved = api.call("PATCH", f"/v2/event-types/{event_type['id']}", {"hosts": [{"userId": late["id"]}]}, admin=True)
+    assert moved.status == 200, moved.body
+    after, calls = slots_of(api, event_type["id"])
+    assert after and all("T15:" in start or "T16:" in start for start in after), "the team as it is now"
+    assert query_rounds(calls) == [1, 2], by_round(calls)
+
+
+def test_a_hidden_type_read_ahead_still_answers_only_with_its_private_link(api):
+    n = next(NAMES)
+    host = api.host(f"Hidden Ahead {n}", time_zone="UTC")
+    event_type = api.event_type(slug=f"ahead-hidden-{n}", ownerId=host["id"])
+    slots_of(api, event_type["id"])  # the container knows the type
+    hidden = api.call("PATCH", f"/v2/event-types/{event_type['id']}", {"hidden": True}, admin=True)
+    assert hidden.status == 200, hidden.body
+    end = DAY.fromordinal(DAY.toordinal() + 1).isoformat()
+    reply = api.call("GET", f"/v2/slots?eventTypeId={event_type['id']}&start={DAY.isoformat()}&end={end}")
+    assert reply.code == "private_link_expired", reply.body
+    assert "data" not in (reply.body or {})

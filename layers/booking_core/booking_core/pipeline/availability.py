@@ -64,20 +64,15 @@ def load_availability(enriched: EnrichedBooking, store: BookingStore) -> Availab
     event_type = enriched.event_type
     remember(event_type)
     reads = plan_reads(event_type, enriched.request)
-    results = results_for(reads, enriched.read_ahead, store, gather)
-    host_ids = list(reads.host_ids)
-    extras = iter(results[len(host_ids):])  # in the order AvailabilityReads.calls makes them
-    counts = next(extras) if reads.round_robin is not None else {}
-    limit_counts = next(extras) if reads.limit_keys else {}
-    booker_bookings = next(extras) if reads.booker is not None else []
+    answers = reads.answers(results_for(reads, enriched.read_ahead, store, gather))
     return AvailabilityLoaded(
         enriched=enriched,
-        hosts=with_calendar_busy(assemble_hosts(host_ids, results, enriched.request.now_s), reads.from_min,
-                                 reads.to_min),
-        round_robin_counts=counts,
+        hosts=with_calendar_busy(assemble_hosts(list(reads.host_ids), answers.hosts, enriched.request.now_s),
+                                 reads.from_min, reads.to_min),
+        round_robin_counts=answers.round_robin_counts,
         round_robin_period=reads.round_robin[1] if reads.round_robin is not None else None,
-        limit_counts=limit_counts,
-        booker_bookings=booker_bookings,
+        limit_counts=answers.limit_counts,
+        booker_bookings=answers.booker_bookings,
     )
 
 

@@ -3,10 +3,11 @@
 What the availability phase reads (every host's window, the round-robin counts, the limit counters, the booker's
 bookings) follows from the event type and the request alone (`plan_reads`). The event type comes from the
 enrichment round, so on its own the availability phase is a round trip of its own. A container remembers the event
-types it has booked recently (`remember`); when it knows the requested one, enrichment sends the reads that one
-calls for beside its own (`ReadAhead`), and the availability phase uses their answers if the event type it has just
-read calls for exactly the same reads, and reads again otherwise. So a booking of an event type this container has
+types it has recently booked or listed slots of (`remember`); when it knows the requested one, enrichment sends the
+reads that one calls for beside its own (`ReadAhead`), and the availability phase uses their answers if the event
+type it has just read calls for exactly the same reads, and reads again otherwise. So a booking of an event type this container has
 seen costs one sequential round trip less, and a changed event type costs nothing but the discarded reads.
+GET /v2/slots does the same with its own reads (`plan_slot_reads`), after the event type's own read.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from booking_core.domain.event_types import EventType
 from booking_core.domain.recurrence import occurrences
 from booking_core.domain.round_robin import period_key
 from booking_core.pipeline.context import BookingRequest
-from booking_core.ports import BookingStore
+from booking_core.ports import BookerBooking, BookingStore, HostWindow, LimitCount, SeatSlot
 from booking_core.repositories import keys
 from booking_core.timeutil import from_minutes, to_minutes
 
@@ -66,6 +67,7 @@ class AvailabilityReads:
     round_robin: tuple[int, str, tuple[int, ...]] | None  # (event type, period, pool hosts)
     limit_keys: tuple[str, ...]
     booker: tuple[str, int] | None  # (booker key, from minute)
+    seat_slots: tuple[int, int, int] | None = None  # (event type, from minute, to minute): GET /v2/slots of a seated type
 
     def calls(self, store: BookingStore) -> list[Callable[[], Any]]:
         calls: list[Callable[[], Any]] = [
@@ -79,7 +81,31 @@ class AvailabilityReads:
         if self.booker is not None:
             booker_key, from_min = self.booker
             calls.append(lambda: store.booker_bookings(booker_key, from_min))
+        if self.seat_slots is not None:
+            event_type_id, seats_from, seats_to = self.seat_slots
+            calls.append(lambda: store.seat_slots(event_type_id, seats_from, seats_to))
         return calls
+
+    def answers(self, results: list[Any]) -> ReadAnswers:
+        """`results` (in the order `calls` makes them) by what they answer."""
+        hosts = len(self.host_ids)
+        extras = iter(results[hosts:])
+        return ReadAnswers(
+            hosts=results[:hosts],
+            round_robin_counts=next(extras) if self.round_robin is not None else {},
+            limit_counts=next(extras) if self.limit_keys else {},
+            booker_bookings=next(extras) if self.booker is not None else [],
+            seat_slots=next(extras) if self.seat_slots is not None else [],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAnswers:
+    hosts: list[HostWindow]  # in the order of AvailabilityReads.host_ids
+    round_robin_counts: dict[int, int]
+    limit_counts: dict[str, LimitCount]
+    booker_bookings: list[BookerBooking]
+    seat_slots: list[SeatSlot]
 
 
 def plan_reads(event_type: EventType, request: BookingRequest) -> AvailabilityReads:
@@ -98,6 +124,20 @@ def plan_reads(event_type: EventType, request: BookingRequest) -> AvailabilityRe
         round_robin=round_robin,
         limit_keys=tuple(keys.limit_keys_between(event_type, starts[0], starts[-1] + 1)),
         booker=booker,
+    )
+
+
+def plan_slot_reads(event_type: EventType, from_min: int, to_min: int) -> AvailabilityReads:
+    """What GET /v2/slots reads over [from_min, to_min): every host's window around it, the limit counters, and
+    a seated type's open seats."""
+    return AvailabilityReads(
+        host_ids=tuple(event_type.host_ids),
+        from_min=from_min - AROUND,
+        to_min=to_min + AROUND,
+        round_robin=None,
+        limit_keys=tuple(keys.limit_keys_between(event_type, from_min, to_min)),
+        booker=None,
+        seat_slots=(event_type.id, from_min, to_min) if event_type.seats is not None else None,
     )
 
 
@@ -121,11 +161,16 @@ def remember(event_type: EventType) -> None:
             _remembered.popitem(last=False)
 
 
-def reads_ahead(event_type_id: int, request: BookingRequest) -> AvailabilityReads | None:
-    """The reads to send ahead for this request: those of the event type as last seen; None for a type this
-    container has not seen, and for seated types (their bookings mostly join an existing seat, which reads none)."""
+def remembered(event_type_id: int) -> EventType | None:
+    """The event type as this container last saw it, if it has."""
     with _lock:
-        known = _remembered.get(event_type_id)
+        return _remembered.get(event_type_id)
+
+
+def reads_ahead(event_type_id: int, request: BookingRequest) -> AvailabilityReads | None:
+    """The reads to send ahead for this booking: those of the event type as last seen; None for a type this
+    container has not seen, and for seated types (their bookings mostly join an existing seat, which reads none)."""
+    known = remembered(event_type_id)
     if known is None or known.seats is not None:
         return None
     return plan_reads(known, request)

@@ -32,13 +32,13 @@ from booking_core.domain.seats import Seat, host_view
 from booking_core.errors import DomainError, invalid, not_found
 from booking_core.events.contracts import EventContext, NoShowAttendee, NoShowChange, new_event
 from booking_core.observability import count, logger, mask_uid
-from booking_core.pipeline.reads import AROUND
 from booking_core.pipeline.availability import (
     assemble_hosts,
     host_availability,
     host_calls,
     with_calendar_busy,
 )
+from booking_core.pipeline.reads import AROUND
 from booking_core.pipeline.creation import resolve_location
 from booking_core.ports import (
     BookingStore,

@@ -7,16 +7,13 @@ computation, the same bounds, the same booking limits, and for seated types the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from booking_core.concurrency import gather
 from booking_core.errors import DomainError, invalid
-from booking_core.pipeline.reads import AROUND
 from booking_core.pipeline.availability import (
     assemble_hosts,
-    host_calls,
     available_slots,
     bookable_hosts,
     first_working_hours,
@@ -24,8 +21,8 @@ from booking_core.pipeline.availability import (
     with_calendar_busy,
     within_limits,
 )
+from booking_core.pipeline.reads import ReadAhead, plan_slot_reads, remember, remembered, results_for
 from booking_core.ports import BookingStore, RequestKeys
-from booking_core.repositories.keys import limit_keys_between
 from booking_core.timeutil import iso_local, local_date, local_midnight_minutes, parse_instant, to_minutes, zone
 
 MAX_RANGE_DAYS = 92
@@ -64,7 +61,13 @@ def get_slots(
     if to_min - from_min > MAX_RANGE_DAYS * 1440:
         raise invalid("end", f"a slots query spans at most {MAX_RANGE_DAYS} days")
 
-    found = store.fetch_request_data(RequestKeys(event_type_id, private_link=private_link))
+    # The event type's read, and beside it, for a type this container has seen, the reads that type calls for
+    # (pipeline/reads.py): used only if the type just read calls for the same ones.
+    known = remembered(event_type_id)
+    ahead = plan_slot_reads(known, from_min, to_min) if known is not None else None
+    first = gather([lambda: store.fetch_request_data(RequestKeys(event_type_id, private_link=private_link)),
+                    *(ahead.calls(store) if ahead is not None else [])])
+    found = first[0]
     event_type = found.event_type
     if event_type is None:
         raise DomainError("event_type_not_found", f"event type {event_type_id} not found")
@@ -79,20 +82,15 @@ def get_slots(
     if not event_type.host_ids:
         return {}
 
-    # One concurrent round: hosts and busy time, booking-limit counters, seated bookings.
-    calls: list[Callable[[], Any]] = host_calls(store, event_type.host_ids, from_min - AROUND, to_min + AROUND)
-    limit_keys = limit_keys_between(event_type, from_min, to_min)
-    seated = event_type.seats is not None
-    if limit_keys:
-        calls.append(lambda: store.limit_counts(limit_keys))
-    if seated:
-        calls.append(lambda: store.seat_slots(event_type.id, from_min, to_min))
-    results = gather(calls)
-    hosts = with_calendar_busy(assemble_hosts(event_type.host_ids, results, int(now.timestamp())),
-                               from_min - AROUND, to_min + AROUND)
-    extra = results[len(event_type.host_ids):]
-    counts = extra.pop(0) if limit_keys else {}
-    seat_slots = extra.pop(0) if seated else []
+    # One concurrent round (none when read ahead): hosts and busy time, booking-limit counters, seated bookings.
+    remember(event_type)
+    reads = plan_slot_reads(event_type, from_min, to_min)
+    answers = reads.answers(results_for(reads, ReadAhead(ahead, first[1:]) if ahead is not None else None, store,
+                                        gather))
+    hosts = with_calendar_busy(assemble_hosts(event_type.host_ids, answers.hosts, int(now.timestamp())),
+                               reads.from_min, reads.to_min)
+    limit_keys, seated = reads.limit_keys, reads.seat_slots is not None
+    counts, seat_slots = answers.limit_counts, answers.seat_slots
 
     try:
         bookable = bookable_hosts(event_type, hosts)
