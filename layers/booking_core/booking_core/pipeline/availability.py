@@ -27,6 +27,7 @@ from booking_core.ports import BookingStore, HostConfig, LimitCount
 from booking_core.repositories import keys
 from booking_core.timeutil import zone
 
+
 def host_calls(store: BookingStore, host_ids: list[int], from_min: int, to_min: int) -> list[Callable[[], Any]]:
     """One read per host (its configuration and busy time over the window); gather them with any other reads, then
     pass the first len(host_ids) results to assemble_hosts."""

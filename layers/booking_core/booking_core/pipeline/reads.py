@@ -5,8 +5,9 @@ bookings) follows from the event type and the request alone (`plan_reads`). The 
 enrichment round, so on its own the availability phase is a round trip of its own. A container remembers the event
 types it has recently booked or listed slots of (`remember`); when it knows the requested one, enrichment sends the
 reads that one calls for beside its own (`ReadAhead`), and the availability phase uses their answers if the event
-type it has just read calls for exactly the same reads, and reads again otherwise. So a booking of an event type this container has
-seen costs one sequential round trip less, and a changed event type costs nothing but the discarded reads.
+type it has just read calls for exactly the same reads, and reads again otherwise. So a booking of an event type
+this container has seen costs one sequential round trip less, and a changed event type costs nothing but the
+discarded reads.
 GET /v2/slots does the same with its own reads (`plan_slot_reads`), after the event type's own read.
 """
 
@@ -29,7 +30,7 @@ from booking_core.timeutil import from_minutes, to_minutes
 
 # Availability around a requested start: a day each way covers every window and buffer that can touch it.
 AROUND = 24 * 60
-# Event types a container remembers (the most recently booked): a few KB each.
+# Event types a container remembers (the most recently booked or listed): a few KB each.
 REMEMBERED_TYPES = 256
 
 
@@ -67,7 +68,7 @@ class AvailabilityReads:
     round_robin: tuple[int, str, tuple[int, ...]] | None  # (event type, period, pool hosts)
     limit_keys: tuple[str, ...]
     booker: tuple[str, int] | None  # (booker key, from minute)
-    seat_slots: tuple[int, int, int] | None = None  # (event type, from minute, to minute): GET /v2/slots of a seated type
+    seat_slots: tuple[int, int, int] | None = None  # (event type, from, to minute): slots of a seated type
 
     def calls(self, store: BookingStore) -> list[Callable[[], Any]]:
         calls: list[Callable[[], Any]] = [
