@@ -207,3 +207,37 @@ def test_the_availability_client_answers_a_query_as_botocore_parses_it():
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     for item in (every_type, binary):
         plain.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+def test_a_configuration_is_built_once_per_content_and_every_edit_is_read_at_once(api):
+    """A hundred-host request rebuilds a hundred configurations: they are remembered by content, so an unchanged
+    host costs no validation, and anything that changes an item's content (a schedule, the profile, lastActiveAt)
+    is a different key, read at once."""
+    from booking_core.repositories.bookings import DynamoBookingStore
+    from booking_core.repositories.entities import UserRepository
+
+    store = DynamoBookingStore()
+    host = api.host("Remembered Host", time_zone="UTC")
+    first = store.host_window(host["id"], minute(0), minute(1)).config
+    again = store.host_window(host["id"], minute(0), minute(1)).config
+    assert first is not None and again is first  # the same content: nothing was validated again
+
+    schedule = first.schedules[0]
+    edited = api.call("PATCH", f"/v2/schedules/{schedule.id}", {"availability": [
+        {"days": ["Monday"], "startTime": "07:00", "endTime": "08:00"}]}, admin=True)
+    assert edited.status == 200, edited.body
+    after_schedule = store.host_window(host["id"], minute(0), minute(1)).config
+    assert after_schedule is not None and after_schedule is not first
+    assert [(rule.start_time, rule.end_time) for rule in after_schedule.schedules[0].availability] == [
+        ("07:00", "08:00")]
+
+    renamed = api.call("PATCH", f"/v2/users/{host['id']}", {"name": "Renamed Host"}, admin=True)
+    assert renamed.status == 200, renamed.body
+    after_profile = store.host_window(host["id"], minute(0), minute(1)).config
+    assert after_profile is not None and after_profile.user.name == "Renamed Host"
+
+    active = datetime(2030, 1, 2, 3, 4, tzinfo=timezone.utc)
+    assert UserRepository().touch_last_active(host["id"], active)
+    after_active = store.host_window(host["id"], minute(0), minute(1)).config
+    assert after_active is not None and after_active.user.last_active_at == active
+    assert after_active.schedules[0].availability == after_schedule.schedules[0].availability
