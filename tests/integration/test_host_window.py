@@ -241,3 +241,16 @@ def test_a_configuration_is_built_once_per_content_and_every_edit_is_read_at_onc
     after_active = store.host_window(host["id"], minute(0), minute(1)).config
     assert after_active is not None and after_active.user.last_active_at == active
     assert after_active.schedules[0].availability == after_schedule.schedules[0].availability
+
+
+def test_a_large_configuration_is_built_each_time_so_the_cache_stays_bounded(api, monkeypatch):
+    from booking_core.repositories import entities
+    from booking_core.repositories.bookings import DynamoBookingStore
+
+    store = DynamoBookingStore()
+    host = api.host("Large Host", time_zone="UTC")
+    first = store.host_window(host["id"], minute(0), minute(1)).config
+    assert store.host_window(host["id"], minute(0), minute(1)).config is first
+    monkeypatch.setattr(entities, "REMEMBERED_CHARS", 100)  # this host's profile and schedule are longer
+    again = store.host_window(host["id"], minute(0), minute(1)).config
+    assert again is not first and again == first

@@ -78,11 +78,16 @@ def config_from_raw(found: Iterable[dict[str, Any]]) -> HostConfig | None:
     What is built is remembered by content (`_config`): the key holds every attribute the configuration is made
     of, so an edit is a new key and nothing can be served stale. A hundred-host request mostly finds its hosts
     unchanged since the container's last request and skips validating their documents (about 0.1 ms a host). The
-    result is shared between requests: HostConfig is frozen, and its models are read, never changed in place."""
-    return _config(tuple(
+    result is shared between requests: HostConfig is frozen, and its models are read, never changed in place.
+    A configuration larger than REMEMBERED_CHARS (many calendars, say) is built each time, so the cache stays under
+    2,048 x 16 K characters however large configurations get; a typical one is about 1 K."""
+    items = tuple(
         _ConfigItem(kind, raw["pk"]["S"], raw[_DOC]["S"], raw.get(_LAST_ACTIVE, {}).get("S"),
                     raw.get(_BLOCKED, {}).get("BOOL", False), raw.get(_CREDENTIALS, {}).get("S"))
-        for raw in found if (kind := raw.get(_KIND, {}).get("S")) in _CONFIG_KINDS))
+        for raw in found if (kind := raw.get(_KIND, {}).get("S")) in _CONFIG_KINDS)
+    if sum(len(item.doc) + len(item.credentials or "") for item in items) > REMEMBERED_CHARS:
+        return _config.__wrapped__(items)
+    return _config(items)
 
 
 def _sealed(item: _ConfigItem) -> str:
@@ -101,9 +106,10 @@ class _ConfigItem(NamedTuple):
 
 
 _CONFIG_KINDS = frozenset((_USER, _SCHEDULE, _CALENDAR, _AWAY))
+REMEMBERED_CHARS = 16 * 1024
 
 
-@lru_cache(maxsize=2048)  # a few kilobytes each: bounded to a few megabytes per container
+@lru_cache(maxsize=2048)
 def _config(found: tuple[_ConfigItem, ...]) -> HostConfig | None:
     by_kind: dict[str, list[_ConfigItem]] = {kind: [] for kind in _CONFIG_KINDS}
     for item in found:
