@@ -24,6 +24,9 @@
    collective type of 8: calls, sequential round trips, wall time with the injected latency, CPU per request.
    `python -m tests.bench.teams` runs this section alone (a few minutes instead of the whole bench).
 Nothing here asserts a figure: targets are printed as PASS / MISS.
+
+Not part of `make bench`: `python -m tests.bench.read_model`, a probe of the read model proposed in
+docs/proposals/team-read-model.md (what a 100-host team's availability reads would cost with it).
 """
 
 from __future__ import annotations

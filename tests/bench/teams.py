@@ -118,13 +118,16 @@ class TeamBench:
     def __init__(self, flows) -> None:
         self.flows = flows
         self._ids = itertools.count(1)
+        self.hosts: dict[int, list[int]] = {}  # event type id -> its hosts
 
     def _team(self, size: int, scheduling: str) -> int:
         api = self.flows.api
         hosts = [int(api.host(f"Team Host {next(self._ids)}", time_zone="UTC")["id"]) for _ in range(size)]
         _busy_items(hosts, date.fromisoformat(self.flows.day))
-        return int(api.event_type(slug=f"bench-team-{next(self._ids)}", schedulingType=scheduling,
-                                  hosts=[{"userId": host} for host in hosts])["id"])
+        type_id = int(api.event_type(slug=f"bench-team-{next(self._ids)}", schedulingType=scheduling,
+                                     hosts=[{"userId": host} for host in hosts])["id"])
+        self.hosts[type_id] = hosts
+        return type_id
 
     def _starts(self) -> itertools.cycle:
         day = date.fromisoformat(self.flows.day)
