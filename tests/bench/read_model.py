@@ -4,8 +4,9 @@ the service makes today (`DynamoBookingStore.host_window`).
 
 The proposed items, written here straight from today's host items so both hold the same busy time:
 - a host week, `USER#<id>` / `HW#<ISO year>-W<ISO week>`: one attribute per booking or reservation hold whose held
-  interval touches that week (`b<uid>` = "start,end,busyStart,busyEnd,eventTypeId,status[,reservedUntil]"), so the
-  booking transaction that adds or removes one changes one attribute of one item, without reading it;
+  interval touches that week (`b<uid>` = "start,end,busyStart,busyEnd,eventTypeId,status" for a booking,
+  `h<first lock bucket>` = the same and ",reservedUntil,reservationUid" for a hold), so the booking transaction that
+  adds or removes one changes one attribute of one item, without reading it;
 - a host's configuration version, `USER#<id>` / `HV`: a number every configuration write would add 1 to, so a
   container knows whether the configuration it remembers is current without reading it again.
 
@@ -13,7 +14,8 @@ For the 7-day slots window and a booking's window (a day each side of the start)
 section 7: the CPU excluding AWS I/O (as section 2 counts it) of today's hundred Queries and of the read model's
 consistent BatchGetItems (100 keys each, concurrently), both turned into the same `HostBooking`s, which are checked
 to be equal; and the whole request's CPU today, from which the request's CPU with the read model is estimated (the
-rest of the request is unchanged).
+rest of the request is unchanged). Each sample makes the request and both reads one after another, so the machine's
+drift affects all three alike; the estimate is the median of (request - today's reads + the model's reads).
 
 `python -m tests.bench.read_model` (a few minutes: most of it is writing the team).
 """
@@ -29,7 +31,7 @@ from typing import Any
 from tests.bench.recorder import Recorder
 
 HOSTS = 100
-SAMPLES = 9
+SAMPLES = 15
 WEEK_PREFIX = "HW#"
 VERSION_SK = "HV"
 BATCH_KEYS = 100
@@ -45,26 +47,32 @@ def weeks(from_min: int, to_min: int) -> list[str]:
     return sorted({week_sk(minute) for minute in range(from_min, to_min, DAY)} | {week_sk(to_min - 1)})
 
 
-def write_read_model(hosts: list[int], from_min: int, to_min: int) -> int:
+def write_read_model(hosts: list[int], from_min: int, to_min: int) -> tuple[int, int]:
     """Each host's week items over [from_min, to_min) (and a version item), from what host_window reads today.
-    Returns the number of intervals written."""
+    (intervals written, of which reservation holds)"""
+    from booking_core.config import LOCK_BUCKET_MINUTES
     from booking_core.repositories.bookings import DynamoBookingStore
     from booking_core.repositories.tables import Item, availability_client, user_pk
 
-    store, client, written = DynamoBookingStore(), availability_client(), 0
+    store, client, written, holds = DynamoBookingStore(), availability_client(), 0, 0
     for host in hosts:
         by_week: dict[str, dict[str, Any]] = {}
         for held in store.host_window(host, from_min, to_min).bookings:
             fields = [held.start_min, held.end_min, held.busy_start_min, held.busy_end_min, held.event_type_id,
-                      held.status, *([held.reserved_until] if held.reserved_until is not None else [])]
+                      held.status]
+            name = f"b{held.uid}"
+            if held.reserved_until is not None:
+                fields += [held.reserved_until, held.uid]
+                name = f"h{held.busy_start_min // LOCK_BUCKET_MINUTES}"
+                holds += 1
             for sk in {week_sk(held.busy_start_min), week_sk(held.busy_end_min - 1)}:
-                by_week.setdefault(sk, {})[f"b{held.uid}"] = {"S": ",".join(map(str, fields))}
+                by_week.setdefault(sk, {})[name] = {"S": ",".join(map(str, fields))}
             written += 1
         key = {"pk": {"S": user_pk(host)}}
         for sk, attributes in by_week.items():
             client.put_item(TableName=Item.Meta.table_name, Item={**key, "sk": {"S": sk}, **attributes})
         client.put_item(TableName=Item.Meta.table_name, Item={**key, "sk": {"S": VERSION_SK}, "v": {"N": "1"}})
-    return written
+    return written, holds
 
 
 def read_model(hosts: list[int], from_min: int, to_min: int) -> tuple[dict[int, int], dict[int, list[Any]]]:
@@ -92,12 +100,13 @@ def read_model(hosts: list[int], from_min: int, to_min: int) -> tuple[dict[int, 
                 continue
             held = busy[host]
             for name, value in raw.items():
-                if name[0] != "b" or name in held:  # pk, sk; an interval already read from the week before
+                if name[0] not in "bh" or name in held:  # pk, sk; an interval already read from the week before
                     continue
-                start, end, busy_start, busy_end, event_type_id, status, *until = value["S"].split(",")
+                start, end, busy_start, busy_end, event_type_id, status, *hold = value["S"].split(",")
                 if int(busy_end) > from_min and int(busy_start) < to_min:
-                    held[name] = HostBooking(name[1:], int(event_type_id), int(start), int(end), int(busy_start),
-                                             int(busy_end), status, int(until[0]) if until else None)
+                    uid, until = (hold[1], int(hold[0])) if hold else (name[1:], None)
+                    held[name] = HostBooking(uid, int(event_type_id), int(start), int(end), int(busy_start),
+                                             int(busy_end), status, until)
     return versions, {host: list(held.values()) for host, held in busy.items()}
 
 
@@ -144,29 +153,45 @@ def main() -> int:
             hosts, first, starts = bench.hosts[type_id], date.fromisoformat(flows.day), bench._starts()
             flows.measure(bench._book(type_id, next(starts)), 0.0)  # warm-up, as section 7
             flows.measure(bench._slots(type_id, first), 0.0)
-            requests = {"booking": [flows.measure(bench._book(type_id, next(starts)), 0.0) for _ in range(SAMPLES)],
-                        "slots": [flows.measure(bench._slots(type_id, first), 0.0) for _ in range(SAMPLES)]}
+            for offset in (1, 2):  # reservation holds inside both windows (the measured bookings are days before)
+                for hour in FREE_HOURS[1:3]:
+                    start = f"{first + timedelta(days=offset + 6)}T{hour:02d}:00:00Z"
+                    reply = api.call("POST", "/v2/slots/reservations", {"eventTypeId": type_id, "slotStart": start})
+                    if reply.status != 201:
+                        raise SystemExit(f"reserving {start}: {reply.status} {reply.body}")
         from booking_core.timeutil import to_minutes  # importable once booking_api is loaded
 
         day_min = to_minutes(datetime(first.year, first.month, first.day, tzinfo=timezone.utc))
         booking_start = day_min + FREE_HOURS[0] * 60 + 7 * DAY
         windows = {"booking": (booking_start - DAY, booking_start + 30 + DAY),
                    "slots": (day_min - DAY, day_min + 8 * DAY)}
-        written = write_read_model(hosts, day_min - 2 * DAY, day_min + 10 * DAY)
-        print(f"\nRead model probe: {HOSTS} hosts, {written} busy intervals written as host weeks; CPU excluding AWS "
-              f"I/O, median of {SAMPLES}")
-        print(f"{'request':9} {'whole request today':>20} {'reads today':>12} {'calls':>5} {'read model':>11} "
-              f"{'calls':>5} {'whole request, estimated':>25}")
+        written, holds = write_read_model(hosts, day_min - 2 * DAY, day_min + 10 * DAY)
+        if not holds:
+            raise SystemExit("no reservation hold was written: the probe would not read any")
         for name, (from_min, to_min) in windows.items():
             if not same(today(hosts, from_min, to_min), read_model(hosts, from_min, to_min)[1]):
                 raise SystemExit(f"{name}: the read model's busy time differs from today's")
-            whole = statistics.median(invocation.cpu_excluding_io * 1000 for invocation in requests[name])
-            now = [cpu_excluding_io(recorder, lambda: today(hosts, from_min, to_min)) for _ in range(SAMPLES)]
-            proposed = [cpu_excluding_io(recorder, lambda: read_model(hosts, from_min, to_min))
-                        for _ in range(SAMPLES)]
-            now_ms, proposed_ms = statistics.median(r[0] for r in now), statistics.median(r[0] for r in proposed)
-            print(f"{name:9} {whole:17.1f} ms {now_ms:9.1f} ms {now[0][1]:>5} {proposed_ms:8.1f} ms "
-                  f"{proposed[0][1]:>5} {whole - now_ms + proposed_ms:22.1f} ms")
+        # each sample: the whole request, today's reads and the model's, one after another, so drift hits all alike
+        samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in windows}
+        calls: dict[str, tuple[int, int]] = {}
+        for _ in range(SAMPLES):
+            for name, (from_min, to_min) in windows.items():
+                with quiet_stdout():
+                    request = bench._book(type_id, next(starts)) if name == "booking" else bench._slots(type_id, first)
+                    whole = flows.measure(request, 0.0).cpu_excluding_io * 1000
+                now, now_calls = cpu_excluding_io(recorder, lambda: today(hosts, from_min, to_min))
+                model, model_calls = cpu_excluding_io(recorder, lambda: read_model(hosts, from_min, to_min))
+                samples[name].append((whole, now, model))
+                calls[name] = (now_calls, model_calls)
+        print(f"\nRead model probe: {HOSTS} hosts, {written} busy intervals ({holds} reservation holds) written as "
+              f"host weeks; CPU excluding AWS I/O, median of {SAMPLES}")
+        print(f"{'request':9} {'whole request today':>20} {'reads today':>12} {'calls':>5} {'read model':>11} "
+              f"{'calls':>5} {'whole request, estimated':>25}")
+        for name, rows in samples.items():
+            whole, now, model = (statistics.median(row[i] for row in rows) for i in range(3))
+            estimated = statistics.median(row[0] - row[1] + row[2] for row in rows)
+            print(f"{name:9} {whole:17.1f} ms {now:9.1f} ms {calls[name][0]:>5} {model:8.1f} ms "
+                  f"{calls[name][1]:>5} {estimated:22.1f} ms")
     return 0
 
 
