@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from booking_core.config import LOCK_BUCKET_MINUTES
@@ -56,34 +57,38 @@ def held_interval(start: int, end: int, before: int, after: int, bucket: int = L
     return floor_to(start - before, bucket), ceil_to(end + after, bucket)
 
 
+# Working hours are remembered by the schedule's content (time zone, rules, overrides): a team's hosts often share
+# one, and a 7-day request over a hundred hosts would otherwise compile and expand the same week a hundred times.
+# Bounded by count, by what a schedule holds (a larger one is compiled each time) and by ranges per schedule.
+REMEMBERED_SCHEDULES = 512
+REMEMBERED_SCHEDULE_ENTRIES = 64  # rules + overrides
+REMEMBERED_RANGES = 64  # per compiled schedule
+
+_Rules = tuple[tuple[tuple[str, ...], str, str], ...]  # (days, start, end)
+_Overrides = tuple[tuple[date, str, str], ...]  # (date, start, end)
+
+
 @dataclass(frozen=True, slots=True)
 class WorkingHours:
-    """A schedule compiled for fast expansion: per weekday ranges and per date overrides, in minutes of day."""
+    """A schedule compiled for fast expansion: per weekday ranges and per date overrides, in minutes of day.
+
+    Instances are shared (see `from_schedule`): nothing changes one after it is built but its memo of expanded
+    ranges, whose results are handed out as copies."""
 
     tz: ZoneInfo
     weekly: tuple[tuple[Interval, ...], ...]
     overrides: dict[date, tuple[Interval, ...]]
+    _expanded: dict[Interval, tuple[Interval, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_schedule(cls, schedule: Schedule) -> WorkingHours:
-        weekly: list[list[Interval]] = [[] for _ in WEEKDAYS]
-        for rule in schedule.availability:
-            span = day_range(rule.start_time, rule.end_time)
-            if span is None:
-                continue
-            for day in rule.days:
-                weekly[WEEKDAYS.index(day)].append(span)
-        overrides: dict[date, list[Interval]] = {}
-        for override in schedule.overrides:
-            spans = overrides.setdefault(override.date, [])
-            span = day_range(override.start_time, override.end_time)
-            if span is not None:
-                spans.append(span)
-        return cls(
-            tz=zone(schedule.time_zone),
-            weekly=tuple(tuple(merge(day)) for day in weekly),
-            overrides={day: tuple(merge(spans)) for day, spans in overrides.items()},
-        )
+        """The schedule compiled; the same instance for schedules of the same content (unless it is larger than
+        REMEMBERED_SCHEDULE_ENTRIES)."""
+        rules: _Rules = tuple((tuple(rule.days), rule.start_time, rule.end_time) for rule in schedule.availability)
+        overrides: _Overrides = tuple((entry.date, entry.start_time, entry.end_time) for entry in schedule.overrides)
+        if len(rules) + len(overrides) > REMEMBERED_SCHEDULE_ENTRIES:
+            return _compile.__wrapped__(schedule.time_zone, rules, overrides)
+        return _compile(schedule.time_zone, rules, overrides)
 
     def day_ranges(self, day: date) -> tuple[Interval, ...]:
         if day in self.overrides:
@@ -95,6 +100,15 @@ class WorkingHours:
 
         Each local date's ranges are separate windows, so the slot grid of a date never depends on the query range.
         """
+        found = self._expanded.get((from_min, to_min))
+        if found is None:
+            found = tuple(self._expand(from_min, to_min))
+            if len(self._expanded) >= REMEMBERED_RANGES:
+                self._expanded.clear()
+            self._expanded[(from_min, to_min)] = found
+        return list(found)
+
+    def _expand(self, from_min: int, to_min: int) -> list[Interval]:
         first = local_date(from_min, self.tz) - timedelta(days=1)
         last = local_date(to_min, self.tz) + timedelta(days=1)
         out: list[Interval] = []
@@ -104,6 +118,28 @@ class WorkingHours:
                 out.append((local_wall_minutes(day, start, self.tz), local_wall_minutes(day, end, self.tz)))
             day += timedelta(days=1)
         return out
+
+
+@lru_cache(maxsize=REMEMBERED_SCHEDULES)
+def _compile(time_zone: str, rules: _Rules, overrides: _Overrides) -> WorkingHours:
+    weekly: list[list[Interval]] = [[] for _ in WEEKDAYS]
+    for days, start_time, end_time in rules:
+        span = day_range(start_time, end_time)
+        if span is None:
+            continue
+        for day in days:
+            weekly[WEEKDAYS.index(day)].append(span)
+    by_date: dict[date, list[Interval]] = {}
+    for day, start_time, end_time in overrides:
+        spans = by_date.setdefault(day, [])
+        span = day_range(start_time, end_time)
+        if span is not None:
+            spans.append(span)
+    return WorkingHours(
+        tz=zone(time_zone),
+        weekly=tuple(tuple(merge(day)) for day in weekly),
+        overrides={day: tuple(merge(spans)) for day, spans in by_date.items()},
+    )
 
 
 @dataclass(slots=True)
