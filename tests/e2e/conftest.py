@@ -135,6 +135,25 @@ def provider_endpoints(fakes: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture(scope="package")  # stopped after the last e2e test, not left running under the others
 def stack(provider_fakes):
     stack = StackProcess(environment=provider_endpoints(provider_fakes)).wait_healthy()
-    yield Http(stack.base)
+    http = Http(stack.base)
+    http.process = stack  # type: ignore[attr-defined]  # for the failure report below
+    yield http
     code = stack.interrupt()
     assert code == 0, stack.output[-3000:]
+
+
+STACK_LINES_ON_FAILURE = 400
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing e2e test's report carries what the local stack printed last (its functions' structured logs,
+    the pollers' retries): an asynchronous step that did not happen in time leaves its reason there, and on a CI
+    runner that output is otherwise gone with the stack."""
+    outcome = yield
+    report = outcome.get_result()
+    http = item.funcargs.get("stack") if report.when == "call" and report.failed else None
+    process = getattr(http, "process", None)
+    if process is not None:
+        lines = list(process.lines)[-STACK_LINES_ON_FAILURE:]
+        report.sections.append((f"local stack output, last {len(lines)} lines", "".join(lines)))

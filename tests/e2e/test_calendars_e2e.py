@@ -57,5 +57,6 @@ def test_caldav_calendar_end_to_end(stack: Http, radicale):
 
     moved = stack.call("POST", f"/v2/bookings/{booking['uid']}/reschedule", {"start": f"{day}T15:30:00Z"}).data
     stack.eventually(lambda: f"DTSTART:{stamp}T153000Z" in (radicale.read(event_url, "erin") or ""))
-    stack.call("POST", f"/v2/bookings/{moved['uid']}/cancel", {"cancellationReason": "done"})
+    cancelled = stack.call("POST", f"/v2/bookings/{moved['uid']}/cancel", {"cancellationReason": "done"})
+    assert cancelled.status == 200 and cancelled.data["status"] == "cancelled", cancelled.body
     stack.eventually(lambda: radicale.read(event_url, "erin") is None)

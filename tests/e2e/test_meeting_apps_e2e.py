@@ -97,5 +97,6 @@ def test_meet_teams_and_zoom_bookings_get_their_meetings(stack: Http, hooks, pro
     moved = stack.call("POST", f"/v2/bookings/{booking['uid']}/reschedule", {"start": f"{day}T15:00:00Z"}).data
     assert moved["meetingUrl"] == link
     stack.eventually(lambda: zoom.state.meetings[meeting_id]["start_time"] == f"{day}T15:00:00Z")
-    stack.call("POST", f"/v2/bookings/{moved['uid']}/cancel", {"cancellationReason": "done"})
+    cancelled = stack.call("POST", f"/v2/bookings/{moved['uid']}/cancel", {"cancellationReason": "done"})
+    assert cancelled.status == 200 and cancelled.data["status"] == "cancelled", cancelled.body
     stack.eventually(lambda: meeting_id not in zoom.state.meetings)

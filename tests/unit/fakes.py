@@ -21,7 +21,7 @@ from booking_core import clock
 from booking_core.config import MAX_TRANSACTION_ITEMS
 from booking_core.domain.abuse import RateWindow
 from booking_core.domain.access import BlocklistEntry, PrivateLink, RoutingFormResponse
-from booking_core.domain.bookings import BookingRecord
+from booking_core.domain.bookings import BookingRecord, Reference
 from booking_core.domain.event_types import EventType, EventTypeInput
 from booking_core.domain.out_of_office import OutOfOffice
 from booking_core.domain.payments import Payment
@@ -38,9 +38,11 @@ from booking_core.ports import (
     RequestKeys,
     Seat,
     SeatSlot,
+    StatusChange,
     TransactionTooLarge,
 )
 from booking_core.repositories.bookings import Part, refusal
+from booking_core.repositories.keys import booker_key_of
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
@@ -521,3 +523,28 @@ def _item_count(plan: BookingWrite) -> int:
     items -= {("reservation", r.reservation.uid) for r in plan.released_reservations if r.keep_item} - {
         ("reservation", w.reservation.uid) for w in plan.reservations}
     return len(items) + len(plan.events)
+
+
+# A subscriber's write between a change's read and its transaction (services/retry.py `decided_again`).
+CALENDAR_EVENT = Reference(type="google_calendar", uid="event-1")
+
+
+def written_meanwhile(store: InMemoryStore, uid: str, times: int = 1) -> list[int]:
+    """The next `times` writes of `store` each find booking `uid` written first by someone else: a subscriber
+    recording the calendar event it made, as calendar sync does right after every booking and reschedule. Returns
+    the list the interleaved writes are counted in."""
+    done: list[int] = []
+    write = store.write
+
+    def interleaved(plan: BookingWrite) -> None:
+        if len(done) < times:
+            done.append(1)
+            record = store.get_booking(uid)
+            assert record is not None
+            recorded = record.model_copy(deep=True)
+            recorded.references = [CALENDAR_EVENT]
+            write(BookingWrite(changes=[StatusChange.of(record, recorded, booker_key_of(record))]))
+        write(plan)
+
+    store.write = interleaved  # type: ignore[method-assign]
+    return done

@@ -11,9 +11,10 @@ from booking_core.domain.bookings import CancelInput, CreateBookingInput, Resche
 from booking_core.errors import DomainError
 from booking_core.pipeline.runner import create_booking, reschedule_booking
 from booking_core.services.bookings import get_booking
-from booking_core.services.changes import cancel
+from booking_core.services.changes import cancel, confirm
+from booking_core.services.retry import ATTEMPTS
 from booking_core.timeutil import to_minutes
-from tests.unit.fakes import InMemoryStore
+from tests.unit.fakes import CALENDAR_EVENT, InMemoryStore, written_meanwhile
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)  # Tuesday
 WED = "2026-12-02"
@@ -173,6 +174,38 @@ def test_cancel_frees_the_slot_at_once_and_is_idempotent(store):
     assert again["status"] == "cancelled" and len(store.outbox) == 2
     again_booked = book(store)  # the slot is free at once, and the same attendee may take it again
     assert again_booked.created and again_booked.booking.uid != original.uid
+
+
+# -- a booking written by a subscriber between a change's read and its write ---------------------------------------
+def test_a_cancel_is_decided_again_when_a_subscriber_wrote_the_booking_meanwhile(store):
+    original = book(store).booking
+    meanwhile = written_meanwhile(store, original.uid)
+    result = cancel(store, original.uid, CancelInput(cancellation_reason="sick"), NOW)
+    assert meanwhile == [1] and result["status"] == "cancelled"
+    stored = store.bookings[original.uid]
+    assert stored.status == "cancelled" and stored.references == [CALENDAR_EVENT]  # neither write lost
+    assert [e.detail_type for e in store.outbox].count("bookingCancelled") == 1
+
+
+def test_a_reschedule_is_decided_again_when_a_subscriber_wrote_the_original_meanwhile(store):
+    original = book(store).booking
+    meanwhile = written_meanwhile(store, original.uid)
+    moved = reschedule(store, original.uid, f"{WED}T14:00:00Z").booking
+    assert meanwhile == [1] and moved.uid != original.uid
+    left = store.bookings[original.uid]
+    assert left.status == "cancelled" and left.rescheduled_to_uid == moved.uid
+    assert left.references == [CALENDAR_EVENT]
+    assert [e.detail_type for e in store.outbox].count("bookingRescheduled") == 1
+
+
+def test_a_change_whose_booking_keeps_changing_is_refused_with_409_and_writes_nothing(store):
+    store.add_event_type(4, owner_id=1, confirmation_policy={"type": "always"})
+    pending = book(store, event_type_id=4).booking
+    events = len(store.outbox)
+    meanwhile = written_meanwhile(store, pending.uid, times=ATTEMPTS)
+    assert refused(lambda: confirm(store, pending.uid, NOW)) == "conflict_error"
+    assert meanwhile == [1] * ATTEMPTS
+    assert store.bookings[pending.uid].status == "pending" and len(store.outbox) == events
 
 
 # -- recurring ------------------------------------------------------------------------------------------------------

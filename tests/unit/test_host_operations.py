@@ -24,6 +24,7 @@ from booking_core.pipeline.runner import create_booking, reschedule_booking
 from booking_core.services import host_operations as ops
 from booking_core.services.changes import cancel, request_reschedule
 from booking_core.timeutil import to_minutes
+from tests.unit.fakes import CALENDAR_EVENT, written_meanwhile
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)  # Tuesday
 WED = "2026-12-02"
@@ -142,6 +143,17 @@ def test_guests_and_location_are_one_write_with_a_higher_sequence(store):
     located = ops.change_location(store, booking.uid, LocationInput(location="Office"), NOW)
     assert located["location"] == "Office" and located["iCalSequence"] == 2
     assert events(store)[-1][1]["previousBooking"]["location"] is None
+
+
+def test_a_host_operation_is_decided_again_when_a_subscriber_wrote_the_booking_meanwhile(store):
+    booking = book(store).booking
+    meanwhile = written_meanwhile(store, booking.uid)
+    added = ops.add_guests(store, booking.uid, AddGuestsInput.model_validate({"guests": [{"email": "b@example.org"}]}),
+                           NOW)
+    assert meanwhile == [1] and added["guests"] == ["b@example.org"]
+    stored = store.bookings[booking.uid]
+    assert stored.guests == ["b@example.org"] and stored.references == [CALENDAR_EVENT]  # neither write lost
+    assert [kind for kind, _ in events(store)].count("bookingUpdated") == 1
 
 
 def test_a_series_is_cancelled_from_an_occurrence_on_in_one_write(store):

@@ -40,10 +40,12 @@ from booking_core.ports import (
     SeatSlotOpened,
     RateLimited,
     SlotTaken,
+    StaleBooking,
     StaleReservation,
     TransactionTooLarge,
     WriteContention,
 )
+from booking_core.services.retry import at_most_once, until_written
 from booking_core.timeutil import to_minutes
 
 _SEAT_ATTEMPTS = 3
@@ -83,24 +85,11 @@ def create_booking(
     window the new booking counts in (written in its transaction); both refuse with 429 and write nothing."""
     with _outcome("created", data.event_type_id, data.attendee.email) as done:
         try:
-            outcome = _create(data, store, now, signed_in_email, _once(admit), email_window)
+            outcome = _create(data, store, now, signed_in_email, at_most_once(admit), email_window)
         except RateLimited as limited:
             raise too_many(limited.window, now) from None
         done(outcome)
         return outcome
-
-
-def _once(check: Callable[[], None] | None) -> Callable[[], None] | None:
-    """A check that runs at most once however often the phases are retried (a seated booking opened meanwhile)."""
-    if check is None:
-        return None
-    pending = [check]
-
-    def run() -> None:
-        if pending:
-            pending.pop()()
-
-    return run
 
 
 def _create(data: CreateBookingInput, store: BookingStore, now: datetime, signed_in_email: str | None,
@@ -227,7 +216,18 @@ def reschedule_booking(
     admit: Callable[[], None] | None = None,
 ) -> CreatedBooking:
     """The reschedule flows: the original's attendee books the new start through the same phases. `admit` (the
-    per-IP abuse check) runs beside the first read."""
+    per-IP abuse check) runs beside the first read.
+
+    When the original was written by someone else between its read and the move's transaction (a subscriber
+    recording the calendar event or meeting it made for it, which happens right after every booking), the move is
+    read and decided again from the start; after `until_written`'s attempts, 409 conflict_error."""
+    once = at_most_once(admit)
+    return until_written(lambda: _reschedule(uid, data, store, now, signed_in_email, once), "the booking",
+                         StaleBooking)
+
+
+def _reschedule(uid: str, data: RescheduleInput, store: BookingStore, now: datetime, signed_in_email: str | None,
+                admit: Callable[[], None] | None) -> CreatedBooking:
     original, seats, *_ = gather([lambda: store.get_booking(uid), lambda: store.seats(uid), *([admit] if admit else [])])
     if original is None:
         raise not_found("booking_not_found_error", f"booking {uid}")

@@ -30,18 +30,24 @@ from booking_core.ports import (
     WriteContention,
 )
 from booking_core.repositories.keys import booker_key_of
+from booking_core.services.retry import at_most_once, decided_again
 from booking_core.timeutil import to_minutes
 
 
 def _commit(store: BookingStore, plan: BookingWrite, what: str) -> None:
+    """The change's transaction. StaleBooking (the booking was written since it was read) goes up to
+    `_decided_again` (services/retry.py `decided_again`), which reads and decides the change anew."""
     try:
         store.write(plan)
-    except (StaleBooking, WriteContention) as exc:
+    except WriteContention as exc:
         raise DomainError("conflict_error", f"the booking changed while it was being {what}; try again") from exc
     except TransactionTooLarge as exc:
         raise DomainError("request_body_invalid_error", f"this change needs more than one transaction holds: make it "
                           "in smaller steps", {"errors": [{"field": "body", "message": str(exc)}]}) from exc
     count("BookingChanges", action=what)
+
+
+_decided_again = decided_again(StaleBooking, "the booking")
 
 
 def _undo_round_robin(record: BookingRecord, plan: BookingWrite) -> None:
@@ -55,7 +61,15 @@ def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_h
     """Cancel a booking (its slot is free at once) or, with seatUid, only that seat. Cancelling every seat of a
     seated booking is the host's decision (`by_host`: the admin key), never one seat holder's. With
     cancelSubsequentBookings an occurrence of a recurring series is cancelled with every later one (`listing` reads
-    the series), answered with the array of them. `admit` (the per-IP abuse check) runs beside the first read."""
+    the series), answered with the array of them. `admit` (the per-IP abuse check) runs beside the first read, once
+    however often the cancel is decided again (`_decided_again`)."""
+    return _cancel(store, uid, data, now, by_host, at_most_once(admit), listing)
+
+
+@_decided_again
+def _cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_host: bool,
+            admit: Callable[[], None] | None,
+            listing: BookingListing | None) -> dict[str, Any] | list[dict[str, Any]]:
     record, seats, *_ = gather([lambda: store.get_booking(uid), lambda: store.seats(uid), *([admit] if admit else [])])
     if record is None:
         raise not_found("booking_not_found_error", "booking")
@@ -128,6 +142,7 @@ def _cancel_series(store: BookingStore, listing: BookingListing, record: Booking
     return [updated.public() for updated in cancelled]
 
 
+@_decided_again
 def request_reschedule(store: BookingStore, uid: str, data: RequestRescheduleInput, now: datetime) -> dict[str, Any]:
     """The host asks the booker to pick another time: the booking is cancelled with rescheduleRequested (its slot
     is free at once) and the booker may then reschedule it, once. A repeat answers with it, unchanged."""
@@ -181,6 +196,7 @@ def _cancel_seat(store: BookingStore, record: BookingRecord, seats: list, data: 
     return view.public()
 
 
+@_decided_again
 def confirm(store: BookingStore, uid: str, now: datetime) -> dict[str, Any]:
     """Host accepts a pending booking: accepted + bookingConfirmed."""
     record = _pending(store, uid)
@@ -196,6 +212,7 @@ def confirm(store: BookingStore, uid: str, now: datetime) -> dict[str, Any]:
     return updated.public()
 
 
+@_decided_again
 def decline(store: BookingStore, uid: str, reason: str | None, now: datetime) -> dict[str, Any]:
     """Host declines a pending booking: rejected + bookingRejected, slot freed."""
     record = _pending(store, uid)
@@ -221,6 +238,7 @@ def _pending(store: BookingStore, uid: str) -> BookingRecord:
     return record
 
 
+@_decided_again
 def payment_succeeded(store: BookingStore, payment_uid: str, now: datetime) -> dict[str, Any]:
     """The provider reports the payment complete: bookingPaid, then accepted + bookingConfirmed, or still pending +
     bookingRequested when the host must also confirm. Repeated reports change nothing."""

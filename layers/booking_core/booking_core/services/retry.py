@@ -11,13 +11,15 @@ feature's DLQ, whose alarm someone watches.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from booking_core.errors import DomainError
 
 ATTEMPTS = 3
 
 Written = TypeVar("Written")
+P = ParamSpec("P")
 
 
 class OutOfAttempts(DomainError):
@@ -40,3 +42,33 @@ def until_written(step: Callable[[], Written], what: str, refused: type[Exceptio
         except refused as exc:
             last = exc
     raise OutOfAttempts(what, attempts) from last
+
+
+def at_most_once(check: Callable[[], None] | None) -> Callable[[], None] | None:
+    """`check` (a request's per-IP abuse check, say) made to run at most once however often the step it rides in is
+    run again."""
+    if check is None:
+        return None
+    pending = [check]
+
+    def run() -> None:
+        if pending:
+            pending.pop()()
+
+    return run
+
+
+def decided_again(refused: type[Exception] | tuple[type[Exception], ...],
+                  what: str) -> Callable[[Callable[P, Written]], Callable[P, Written]]:
+    """A change (read, decide, conditional write) run whole again from a fresh read when its write is `refused`:
+    `until_written` over the change. The booking changes of the API use it: calendar sync and meeting apps write a
+    booking right after every booking and reschedule, and a cancel made in that moment is not in conflict with
+    anything the booker asked for; a second cancel, read again, finds the booking cancelled."""
+    def decorate(change: Callable[P, Written]) -> Callable[P, Written]:
+        @wraps(change)
+        def run(*args: P.args, **kwargs: P.kwargs) -> Written:
+            return until_written(lambda: change(*args, **kwargs), what, refused)
+
+        return run
+
+    return decorate
