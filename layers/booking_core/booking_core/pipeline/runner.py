@@ -40,12 +40,11 @@ from booking_core.ports import (
     SeatSlotOpened,
     RateLimited,
     SlotTaken,
-    StaleBooking,
     StaleReservation,
     TransactionTooLarge,
     WriteContention,
 )
-from booking_core.services.retry import at_most_once, until_written
+from booking_core.services.retry import at_most_once, booking_change
 from booking_core.timeutil import to_minutes
 
 _SEAT_ATTEMPTS = 3
@@ -220,12 +219,11 @@ def reschedule_booking(
 
     When the original was written by someone else between its read and the move's transaction (a subscriber
     recording the calendar event or meeting it made for it, which happens right after every booking), the move is
-    read and decided again from the start; after `until_written`'s attempts, 409 conflict_error."""
-    once = at_most_once(admit)
-    return until_written(lambda: _reschedule(uid, data, store, now, signed_in_email, once), "the booking",
-                         StaleBooking)
+    read and decided again from the start (services/retry.py `booking_change`), then 409 conflict_error."""
+    return _reschedule(uid, data, store, now, signed_in_email, at_most_once(admit))
 
 
+@booking_change
 def _reschedule(uid: str, data: RescheduleInput, store: BookingStore, now: datetime, signed_in_email: str | None,
                 admit: Callable[[], None] | None) -> CreatedBooking:
     original, seats, *_ = gather([lambda: store.get_booking(uid), lambda: store.seats(uid), *([admit] if admit else [])])

@@ -24,19 +24,18 @@ from booking_core.ports import (
     RoundRobinIncrement,
     SeatLeave,
     SeatSlot,
-    StaleBooking,
     StatusChange,
     TransactionTooLarge,
     WriteContention,
 )
 from booking_core.repositories.keys import booker_key_of
-from booking_core.services.retry import at_most_once, decided_again
+from booking_core.services.retry import at_most_once, booking_change
 from booking_core.timeutil import to_minutes
 
 
 def _commit(store: BookingStore, plan: BookingWrite, what: str) -> None:
     """The change's transaction. StaleBooking (the booking was written since it was read) goes up to
-    `_decided_again` (services/retry.py `decided_again`), which reads and decides the change anew."""
+    `booking_change` (services/retry.py), which reads and decides the change anew."""
     try:
         store.write(plan)
     except WriteContention as exc:
@@ -46,8 +45,6 @@ def _commit(store: BookingStore, plan: BookingWrite, what: str) -> None:
                           "in smaller steps", {"errors": [{"field": "body", "message": str(exc)}]}) from exc
     count("BookingChanges", action=what)
 
-
-_decided_again = decided_again(StaleBooking, "the booking")
 
 
 def _undo_round_robin(record: BookingRecord, plan: BookingWrite) -> None:
@@ -62,11 +59,11 @@ def cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_h
     seated booking is the host's decision (`by_host`: the admin key), never one seat holder's. With
     cancelSubsequentBookings an occurrence of a recurring series is cancelled with every later one (`listing` reads
     the series), answered with the array of them. `admit` (the per-IP abuse check) runs beside the first read, once
-    however often the cancel is decided again (`_decided_again`)."""
+    however often the cancel is decided again (services/retry.py `booking_change`)."""
     return _cancel(store, uid, data, now, by_host, at_most_once(admit), listing)
 
 
-@_decided_again
+@booking_change
 def _cancel(store: BookingStore, uid: str, data: CancelInput, now: datetime, by_host: bool,
             admit: Callable[[], None] | None,
             listing: BookingListing | None) -> dict[str, Any] | list[dict[str, Any]]:
@@ -142,7 +139,7 @@ def _cancel_series(store: BookingStore, listing: BookingListing, record: Booking
     return [updated.public() for updated in cancelled]
 
 
-@_decided_again
+@booking_change
 def request_reschedule(store: BookingStore, uid: str, data: RequestRescheduleInput, now: datetime) -> dict[str, Any]:
     """The host asks the booker to pick another time: the booking is cancelled with rescheduleRequested (its slot
     is free at once) and the booker may then reschedule it, once. A repeat answers with it, unchanged."""
@@ -196,7 +193,7 @@ def _cancel_seat(store: BookingStore, record: BookingRecord, seats: list, data: 
     return view.public()
 
 
-@_decided_again
+@booking_change
 def confirm(store: BookingStore, uid: str, now: datetime) -> dict[str, Any]:
     """Host accepts a pending booking: accepted + bookingConfirmed."""
     record = _pending(store, uid)
@@ -212,7 +209,7 @@ def confirm(store: BookingStore, uid: str, now: datetime) -> dict[str, Any]:
     return updated.public()
 
 
-@_decided_again
+@booking_change
 def decline(store: BookingStore, uid: str, reason: str | None, now: datetime) -> dict[str, Any]:
     """Host declines a pending booking: rejected + bookingRejected, slot freed."""
     record = _pending(store, uid)
@@ -238,7 +235,7 @@ def _pending(store: BookingStore, uid: str) -> BookingRecord:
     return record
 
 
-@_decided_again
+@booking_change
 def payment_succeeded(store: BookingStore, payment_uid: str, now: datetime) -> dict[str, Any]:
     """The provider reports the payment complete: bookingPaid, then accepted + bookingConfirmed, or still pending +
     bookingRequested when the host must also confirm. Repeated reports change nothing."""

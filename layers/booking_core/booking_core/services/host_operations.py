@@ -49,11 +49,10 @@ from booking_core.ports import (
     RequestKeys,
     RoundRobinIncrement,
     SlotTaken,
-    StaleBooking,
     TransactionTooLarge,
     WriteContention,
 )
-from booking_core.services.retry import decided_again
+from booking_core.services.retry import booking_change
 from booking_core.timeutil import to_minutes
 
 
@@ -71,15 +70,13 @@ def _seen(record: BookingRecord, seats: list[Seat]) -> BookingRecord:
 
 def _commit(store: BookingStore, plan: BookingWrite, what: str) -> None:
     """The operation's transaction. StaleBooking (the booking was written since it was read) goes up to
-    `_decided_again`, which reads and decides the operation anew."""
+    `booking_change` (services/retry.py), which reads and decides the operation anew."""
     try:
         store.write(plan)
     except WriteContention as exc:
         raise DomainError("conflict_error", f"the booking changed while it was being {what}; try again") from exc
     count("BookingChanges", action=what)
 
-
-_decided_again = decided_again(StaleBooking, "the booking")
 
 
 def _active(record: BookingRecord, what: str) -> None:
@@ -97,7 +94,7 @@ def _revised(record: BookingRecord, now: datetime) -> BookingRecord:
 
 
 # -- no-shows -------------------------------------------------------------------------------------------------------
-@_decided_again
+@booking_change
 def mark_absent(store: BookingStore, uid: str, data: MarkAbsentInput, now: datetime) -> dict[str, Any]:
     """Record who did not come: the host and/or attendees (by email). Only an accepted booking whose start has
     passed; an email that is not an attendee's is a 400. Emits bookingNoShowUpdated when a flag changed."""
@@ -144,7 +141,7 @@ def mark_absent(store: BookingStore, uid: str, data: MarkAbsentInput, now: datet
 
 
 # -- guests and location --------------------------------------------------------------------------------------------
-@_decided_again
+@booking_change
 def add_guests(store: BookingStore, uid: str, data: AddGuestsInput, now: datetime) -> dict[str, Any]:
     """Add guests (at most MAX_GUESTS on the booking in all). Hosts, the attendee, guests already on it and blocked
     addresses are left out, as at booking time; the host may add guests to a type that disables them for bookers.
@@ -177,7 +174,7 @@ def add_guests(store: BookingStore, uid: str, data: AddGuestsInput, now: datetim
     return updated.public()
 
 
-@_decided_again
+@booking_change
 def change_location(store: BookingStore, uid: str, data: LocationInput, now: datetime) -> dict[str, Any]:
     """A new location, as the booking body's `location`: free text (an address, a link, a phone number), or a
     meeting app's placeholder the type offers (the app-sync step then makes the organizer's meeting; a meeting made
@@ -235,7 +232,7 @@ def _free_hosts(store: BookingStore, record: BookingRecord, event_type: EventTyp
     return free, hosts, results[-1]
 
 
-@_decided_again
+@booking_change
 def reassign(store: BookingStore, uid: str, data: ReassignInput, now: datetime) -> dict[str, Any]:
     """Hand a round-robin booking to another host of its type at the same time: `userId` (who must be a
     round-robin host of the type, other than the current one, and free then), else the best free host by the

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from booking_core.errors import DomainError
+from booking_core.ports import StaleBooking
 
 ATTEMPTS = 3
 
@@ -72,3 +73,8 @@ def decided_again(refused: type[Exception] | tuple[type[Exception], ...],
         return run
 
     return decorate
+
+
+# The API's changes of a booking (cancel, reschedule, confirm, host operations...): decided again when the booking
+# was written since it was read.
+booking_change = decided_again(StaleBooking, "the booking")
